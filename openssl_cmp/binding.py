@@ -76,8 +76,15 @@ _SINCE = _gated.since_table()
 
 
 def has(name: str) -> bool:
-    """True when ``lib`` has ``name`` (a function, constant or extern "Python" slot)."""
-    return hasattr(lib, name)
+    """True when the build has ``name``: a function, constant or extern "Python" slot of
+    ``lib``, or a C type known to ``ffi``."""
+    if hasattr(lib, name):
+        return True
+    try:
+        ffi.typeof(name)
+    except ffi.error:
+        return False
+    return True
 
 
 def since(name: str) -> str | None:

@@ -1,0 +1,120 @@
+"""Test helpers: throwaway PKI from the openssl command, and OpenSSL's own CMP mock server."""
+
+from __future__ import annotations
+
+import os
+import re
+import queue
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+OPENSSL = os.environ.get("OPENSSL_CMD", "openssl")
+SECRET = "test-secret"
+REF = "mock-ref"
+
+
+def run_openssl(*args, cwd=None, timeout=30, check=True):
+    return subprocess.run([OPENSSL, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, check=check)
+
+
+@dataclass
+class PKI:
+    """Files of a small PKI: a CA, an end-entity key with CSR and CA-issued certificate, and
+    a server signing key/cert (issued by the same CA)."""
+
+    dir: Path
+
+    def __getattr__(self, name):  # pki.ca_crt -> Path(".../ca.crt")
+        stem, _, ext = name.rpartition("_")
+        path = self.dir / ("%s.%s" % (stem, ext))
+        if not path.exists():
+            raise AttributeError(name)
+        return path
+
+
+def make_pki(directory: Path) -> PKI:
+    d = str(directory)
+    run_openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=Test CA",
+                "-days", "30", "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature", cwd=d)
+    for name, subject in (("ee", "/CN=test-client"), ("srv", "/CN=test-server")):
+        run_openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-out", name + ".key", cwd=d)
+        run_openssl("req", "-new", "-key", name + ".key", "-subj", subject, "-out",
+                    name + ".csr", cwd=d)
+        run_openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+                    "-CAcreateserial", "-days", "30", "-out", name + ".crt", cwd=d)
+    return PKI(directory)
+
+
+class MockServer:
+    """``openssl cmp -port 0 …`` (OpenSSL's mock CMP server) in a subprocess.
+
+    The CLI picks a free port and prints ``ACCEPT <addr>:<port> PID=<pid>``; we wait for that
+    line (bounded) instead of guessing a port.  The CLI binds every interface (it has no
+    bind-address option); the tests only ever connect to 127.0.0.1.
+    """
+
+    def __init__(self, args, cwd, startup_timeout=20.0):
+        self.log_path = Path(cwd) / ("mock-server-%d.log" % id(self))
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [OPENSSL, "cmp", "-config", "", "-port", "0", *args], cwd=str(cwd),
+            stdout=subprocess.PIPE, stderr=self._log, text=True)
+        self._lines = queue.Queue()
+        # A thread reads stdout: select() on the pipe plus buffered readline() would miss a
+        # line already sitting in Python's buffer.  It also keeps the pipe from filling up.
+        self._reader = threading.Thread(target=self._read_stdout, daemon=True)
+        self._reader.start()
+        self.port = self._wait_for_port(startup_timeout)
+        self.url = "127.0.0.1:%d" % self.port
+
+    def _read_stdout(self):
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _wait_for_port(self, timeout):
+        deadline = time.monotonic() + timeout
+        seen = []
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                line = self._lines.get(timeout=max(remaining, 0.01))
+            except queue.Empty:
+                line = None
+            if line is None:
+                break
+            seen.append(line)
+            m = re.match(r"^ACCEPT .*:(\d+) PID=(\d+)$", line.strip())
+            if m:
+                return int(m.group(1))
+        self.stop()
+        raise RuntimeError("openssl cmp mock server did not start: %s %s"
+                           % ("".join(seen), self.log()))
+
+    def log(self):
+        return self.log_path.read_text()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._reader.join(timeout=10)
+        self.proc.stdout.close()
+        self._log.close()
+
+
+def pbm_server_args(pki: PKI, *extra):
+    """Mock-server arguments for PBM protection that return pki's ee.crt on enrollment."""
+    return ["-srv_ref", REF, "-srv_secret", "pass:" + SECRET, "-rsp_cert", str(pki.ee_crt),
+            "-rsp_capubs", str(pki.ca_crt), *extra]
