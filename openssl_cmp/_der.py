@@ -1,0 +1,130 @@
+"""A small DER reader for the CMP fields OpenSSL exposes no getter for (PKIStatusInfo
+fields, header sender/recipient/nonces, the requested public key on OpenSSL 3.0).
+
+It only splits TLVs; it never builds structures, and rejects indefinite or truncated
+lengths with ValueError.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class TLV(NamedTuple):
+    tag: int  # the identifier octet (class, constructed bit and number < 31)
+    value: bytes  # the contents octets
+    raw: bytes  # the whole encoding, tag and length included
+
+    @property
+    def context_number(self) -> int | None:
+        """n for a context-specific tag [n], else None."""
+        return self.tag & 0x1F if self.tag & 0xC0 == 0x80 else None
+
+
+def read_tlv(data: bytes, pos: int = 0) -> tuple[TLV, int]:
+    if pos + 2 > len(data):
+        raise ValueError("truncated DER")
+    tag = data[pos]
+    if tag & 0x1F == 0x1F:
+        raise ValueError("high tag numbers are not used in CMP")
+    length = data[pos + 1]
+    head = 2
+    if length & 0x80:
+        n = length & 0x7F
+        if n == 0 or n > 4:
+            raise ValueError("unsupported DER length encoding")
+        if pos + 2 + n > len(data):
+            raise ValueError("truncated DER length")
+        length = int.from_bytes(data[pos + 2:pos + 2 + n], "big")
+        head += n
+    end = pos + head + length
+    if end > len(data):
+        raise ValueError("truncated DER value")
+    return TLV(tag, data[pos + head:end], data[pos:end]), end
+
+
+def children(value: bytes) -> list[TLV]:
+    """The TLVs inside a constructed value (SEQUENCE, SET, explicit tag)."""
+    out, pos = [], 0
+    while pos < len(value):
+        tlv, pos = read_tlv(value, pos)
+        out.append(tlv)
+    return out
+
+
+def single(data: bytes) -> TLV:
+    tlv, end = read_tlv(data)
+    if end != len(data):
+        raise ValueError("trailing bytes after DER value")
+    return tlv
+
+
+def integer(tlv: TLV) -> int:
+    if tlv.tag != 0x02:
+        raise ValueError("expected INTEGER")
+    return int.from_bytes(tlv.value, "big", signed=True)
+
+
+def bit_string_flags(tlv: TLV) -> int:
+    """A named BIT STRING as an int whose bit n is the BIT STRING's bit n (0 = first)."""
+    if tlv.tag != 0x03 or not tlv.value:
+        raise ValueError("expected BIT STRING")
+    bits = tlv.value[1:]
+    mask = 0
+    for i, byte in enumerate(bits):
+        for j in range(8):
+            if byte & (0x80 >> j):
+                mask |= 1 << (i * 8 + j)
+    return mask
+
+
+def utf8_strings(tlv: TLV) -> list[str]:
+    """PKIFreeText: SEQUENCE OF UTF8String."""
+    if tlv.tag != 0x30:
+        raise ValueError("expected SEQUENCE OF UTF8String")
+    return [c.value.decode("utf-8", "replace") for c in children(tlv.value)]
+
+
+def pkistatusinfo(der: bytes) -> tuple[int, int, list[str]]:
+    """(status, fail_info bit mask, status strings) of a DER PKIStatusInfo."""
+    seq = single(der)
+    if seq.tag != 0x30:
+        raise ValueError("expected PKIStatusInfo SEQUENCE")
+    parts = children(seq.value)
+    if not parts:
+        raise ValueError("empty PKIStatusInfo")
+    status = integer(parts[0])
+    texts: list[str] = []
+    fail_info = 0
+    for part in parts[1:]:
+        if part.tag == 0x30:
+            texts = utf8_strings(part)
+        elif part.tag == 0x03:
+            fail_info = bit_string_flags(part)
+    return status, fail_info, texts
+
+
+# PKIHeader field numbers (RFC 4210, explicit tags)
+HEADER_FIELDS = {0: "message_time", 1: "protection_alg", 2: "sender_kid", 3: "recip_kid",
+                 4: "transaction_id", 5: "sender_nonce", 6: "recip_nonce", 7: "free_text",
+                 8: "general_info"}
+
+
+def pkiheader(der: bytes) -> dict:
+    """The fields of a DER PKIHeader: pvno, sender, recipient (GeneralName DER) and the
+    optional [n] fields (OCTET STRING contents for kids/ids/nonces; DER otherwise)."""
+    seq = single(der)
+    parts = children(seq.value)
+    if len(parts) < 3:
+        raise ValueError("PKIHeader too short")
+    out = {"pvno": integer(parts[0]), "sender": parts[1].raw, "recipient": parts[2].raw}
+    for part in parts[3:]:
+        n = part.context_number
+        if n is None or n not in HEADER_FIELDS:
+            continue
+        inner = single(part.value)
+        if n in (2, 3, 4, 5, 6):
+            out[HEADER_FIELDS[n]] = inner.value  # OCTET STRING contents
+        else:
+            out[HEADER_FIELDS[n]] = inner.raw
+    return out

@@ -1,0 +1,125 @@
+"""The one base class for Python objects that own an OpenSSL pointer.
+
+Its constructors say which C contract produced the pointer:
+
+* ``_owned(ptr)``    – we hold a reference already (``*_new``, ``d2i``, ``get1``).
+* ``_borrowed(ptr)`` – a ``get0`` result of a refcounted type: up-ref, then own.
+* ``_copied(ptr)``   – a ``get0`` result of a non-refcounted type: duplicate, then own.
+
+Ownership lives in an ``ffi.gc`` pointer, so garbage collection is the safety net and
+``close()`` (or ``with``) releases at once.  A closed object raises ValueError on use
+instead of touching freed memory.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, TypeVar
+
+from openssl_cmp import _bio
+from openssl_cmp.binding import ffi, lib
+from openssl_cmp.errors import raise_openssl
+
+T = TypeVar("T", bound="Owned")
+
+
+class Owned:
+    """Owns one C pointer.  Subclasses name the C functions of their type."""
+
+    __slots__ = ("_ptr", "__weakref__")
+
+    _c_type: ClassVar[str] = ""  # e.g. "X509 *"
+    _free: ClassVar[str] = ""  # e.g. "X509_free"
+    _up_ref: ClassVar[str | None] = None  # e.g. "X509_up_ref" (refcounted types)
+    _dup: ClassVar[str | None] = None  # e.g. "X509_NAME_dup" (copyable types)
+    _d2i: ClassVar[str | None] = None  # e.g. "d2i_X509"
+    _i2d: ClassVar[str | None] = None  # e.g. "i2d_X509"
+
+    def __init__(self, *args, **kwargs):  # pragma: no cover - subclasses define it
+        raise TypeError("use the from_* constructors of %s" % type(self).__name__)
+
+    # -- constructors -------------------------------------------------------------------
+    @classmethod
+    def _owned(cls: type[T], ptr, what: str = "") -> T:
+        if ptr == ffi.NULL:
+            raise_openssl(what or "cannot create %s" % cls.__name__)
+        self = object.__new__(cls)
+        self._ptr = ffi.gc(ptr, getattr(lib, cls._free))
+        return self
+
+    @classmethod
+    def _borrowed(cls: type[T], ptr) -> T:
+        """Wrap a borrowed pointer: up-ref it (refcounted types) or copy it."""
+        if cls._up_ref is not None:
+            if getattr(lib, cls._up_ref)(ptr) != 1:
+                raise_openssl("cannot take a reference to %s" % cls.__name__)
+            return cls._owned(ptr)
+        return cls._copied(ptr)
+
+    @classmethod
+    def _copied(cls: type[T], ptr) -> T:
+        return cls._owned(getattr(lib, cls._dup)(ptr), "cannot copy %s" % cls.__name__)
+
+    # -- DER, shared by every encodable type ---------------------------------------------
+    @classmethod
+    def _decode_der(cls: type[T], data) -> T:
+        """``cls`` from DER (bytes-like); trailing bytes are a ValueError."""
+        if isinstance(data, str):
+            raise TypeError("DER data must be bytes, not str (PEM text goes to from_pem)")
+        data = _bio.to_bytes(data, "DER data")
+        ptr, used = _bio.d2i(getattr(lib, cls._d2i), data, cls.__name__)
+        obj = cls._owned(ptr)
+        if used != len(data):
+            obj.close()
+            raise ValueError("%d trailing bytes after the DER %s"
+                             % (len(data) - used, cls.__name__))
+        return obj
+
+    def _encode_der(self) -> bytes:
+        return _bio.i2d(getattr(lib, self._i2d), self.ptr, type(self).__name__)
+
+    # -- access ---------------------------------------------------------------------------
+    @property
+    def ptr(self) -> Any:
+        """The C pointer (a cdata usable with ``binding.lib``); valid while self is open."""
+        ptr = self._ptr
+        if ptr is None:
+            raise ValueError("%s is closed" % type(self).__name__)
+        return ptr
+
+    def _new_reference(self):
+        """A pointer that the caller owns (for set0/push0): up-ref'd or duplicated."""
+        if self._up_ref is not None:
+            if getattr(lib, self._up_ref)(self.ptr) != 1:
+                raise_openssl("cannot take a reference to %s" % type(self).__name__)
+            return self.ptr
+        copy = getattr(lib, self._dup)(self.ptr)
+        if copy == ffi.NULL:
+            raise_openssl("cannot copy %s" % type(self).__name__)
+        return copy
+
+    def _release_reference(self, ptr) -> None:
+        """Give back a pointer from :meth:`_new_reference` that C did not take."""
+        getattr(lib, self._free)(ptr)
+
+    # -- lifetime -------------------------------------------------------------------------
+    def close(self) -> None:
+        """Release the C object now (idempotent).  Other owners keep their references."""
+        ptr, self._ptr = self._ptr, None
+        if ptr is not None:
+            ffi.release(ptr)
+
+    @property
+    def closed(self) -> bool:
+        return self._ptr is None
+
+    def __enter__(self: T) -> T:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return type(self)._borrowed(self.ptr)

@@ -1,0 +1,210 @@
+"""The ``extern "Python"`` trampolines behind every Context callback.
+
+Each Context owns one :class:`CallbackState`.  C reaches it
+
+* through the context's ``transfer_cb_arg`` / ``certConf_cb_arg`` (a ``ffi.new_handle`` kept
+  alive by the Context for as long as the C context lives), or
+* for the log and HTTP callbacks, which carry no usable pointer, through the thread-local
+  "call in progress" that every public Context operation sets (see ``Context._call``).
+
+A trampoline never lets an exception escape into C: it stores the first one on the state
+and returns the fail-closed value (transfer: NULL, certConf: a failure bit, log: 0, http:
+NULL); the public call that drove C re-raises it with its own type.  The state holds only a
+weak reference to its Context, so there is no reference cycle through C.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+
+from openssl_cmp.binding import ffi, lib
+from openssl_cmp.enums import FailInfo, LogLevel
+
+logger = logging.getLogger("openssl_cmp")
+
+_LEVELS = {
+    LogLevel.EMERG: logging.CRITICAL,
+    LogLevel.ALERT: logging.CRITICAL,
+    LogLevel.CRIT: logging.CRITICAL,
+    LogLevel.ERR: logging.ERROR,
+    LogLevel.WARNING: logging.WARNING,
+    LogLevel.NOTICE: logging.INFO,
+    LogLevel.INFO: logging.INFO,
+    LogLevel.DEBUG: logging.DEBUG,
+    LogLevel.TRACE: 5,  # below DEBUG
+}
+
+_tls = threading.local()
+
+
+def log_to_logging(component, file, line, level, message) -> None:
+    """The default ``log_callback``: OpenSSL CMP log lines go to the ``openssl_cmp`` logger
+    (EMERG..CRIT -> CRITICAL, ERR -> ERROR, WARNING, NOTICE/INFO -> INFO, DEBUG, TRACE -> 5)."""
+    pylevel = _LEVELS.get(level, logging.INFO)
+    if logger.isEnabledFor(pylevel):
+        logger.log(pylevel, "%s", message,
+                   extra={"cmp_component": component, "cmp_file": file, "cmp_line": line})
+
+
+class CallbackState:
+    """Python-side callback configuration of one Context, reachable from C."""
+
+    __slots__ = ("context", "log_callback", "transfer_callback", "transfer_callback_arg",
+                 "cert_conf_callback", "cert_conf_callback_arg", "http_callback",
+                 "http_callback_arg", "exception", "cert_conf_text", "handle", "__weakref__")
+
+    def __init__(self, context):
+        self.context = weakref.ref(context)
+        self.log_callback = log_to_logging
+        self.transfer_callback = None
+        self.transfer_callback_arg = None
+        self.cert_conf_callback = None
+        self.cert_conf_callback_arg = None
+        self.http_callback = None
+        self.http_callback_arg = None
+        self.exception = None
+        self.cert_conf_text = None  # keeps *txt of the certConf callback alive
+        self.handle = ffi.new_handle(self)
+
+    def store(self, exc: BaseException) -> None:
+        if self.exception is None:
+            self.exception = exc
+
+    def take_exception(self):
+        exc, self.exception = self.exception, None
+        return exc
+
+
+def current_state() -> CallbackState | None:
+    return getattr(_tls, "state", None)
+
+
+class running:
+    """``with running(state):`` marks ``state`` as the call in progress on this thread."""
+
+    __slots__ = ("state", "previous")
+
+    def __init__(self, state):
+        self.state = state
+
+    def __enter__(self):
+        self.previous = getattr(_tls, "state", None)
+        _tls.state = self.state
+
+    def __exit__(self, *exc):
+        _tls.state = self.previous
+
+
+def _text(ptr):
+    return None if ptr == ffi.NULL else ffi.string(ptr).decode("utf-8", "replace")
+
+
+@ffi.def_extern(name="ocmp_log_cb")
+def _log_trampoline(func, file, line, level, msg):
+    state = current_state()
+    callback = state.log_callback if state is not None else log_to_logging
+    if callback is None:
+        return 1
+    try:
+        try:
+            level = LogLevel(level)
+        except ValueError:
+            pass  # OpenSSL may pass -1 for "unknown"
+        message = _text(msg)
+        if message is not None:
+            message = message.rstrip("\n")
+        callback(_text(func), _text(file), line, level, message)
+        return 1
+    except BaseException as exc:  # noqa: BLE001 - re-raised by the public call
+        if state is not None:
+            state.store(exc)
+        return 0
+
+
+def _state_from_arg(arg) -> CallbackState | None:
+    if arg == ffi.NULL:
+        return None
+    state = ffi.from_handle(arg)
+    return state if isinstance(state, CallbackState) else None
+
+
+@ffi.def_extern(name="ocmp_transfer_cb")
+def _transfer_trampoline(ctx_ptr, req_ptr):
+    from openssl_cmp.message import Message
+
+    state = _state_from_arg(lib.OSSL_CMP_CTX_get_transfer_cb_arg(ctx_ptr))
+    if state is None or state.transfer_callback is None:
+        return ffi.NULL
+    try:
+        request = Message._copied(req_ptr)
+        response = state.transfer_callback(state.context(), request)
+        if not isinstance(response, Message):
+            raise TypeError("transfer_callback must return a Message, not %s"
+                            % type(response).__name__)
+        # OpenSSL frees the response it receives: hand over a copy of ours.
+        copy = lib.OSSL_CMP_MSG_dup(response.ptr)
+        if copy == ffi.NULL:
+            raise MemoryError("cannot copy the transfer_callback response")
+        return copy
+    except BaseException as exc:  # noqa: BLE001
+        state.store(exc)
+        return ffi.NULL
+
+
+def _cert_conf_result(result):
+    """``int`` or ``(int, str)`` -> (fail bits, text or None), validated."""
+    text = None
+    if isinstance(result, tuple):
+        if len(result) != 2:
+            raise TypeError("cert_conf_callback must return int or (int, str)")
+        result, text = result
+        if text is not None and not isinstance(text, str):
+            raise TypeError("cert_conf_callback text must be str or None")
+    if isinstance(result, bool) or not isinstance(result, int):
+        raise TypeError("cert_conf_callback must return an int (0 accepts, FailInfo bits "
+                        "reject), not %s" % type(result).__name__)
+    if not 0 <= result < (1 << 27):
+        raise ValueError("cert_conf_callback returned bits outside PKIFailureInfo: %#x"
+                         % result)
+    return result, text
+
+
+@ffi.def_extern(name="ocmp_certconf_cb")
+def _cert_conf_trampoline(ctx_ptr, cert_ptr, fail_info, txt):
+    from openssl_cmp.objects import Certificate
+
+    state = _state_from_arg(lib.OSSL_CMP_CTX_get_certConf_cb_arg(ctx_ptr))
+    if state is None or state.cert_conf_callback is None:
+        return fail_info
+    try:
+        cert = Certificate._borrowed(cert_ptr)
+        bits, text = _cert_conf_result(
+            state.cert_conf_callback(state.context(), cert, FailInfo(fail_info)))
+        if text is not None:
+            # *txt must outlive this call: the state keeps the buffer.
+            state.cert_conf_text = ffi.new("char[]", text.encode("utf-8"))
+            txt[0] = state.cert_conf_text
+        return bits
+    except BaseException as exc:  # noqa: BLE001
+        state.store(exc)
+        return int(FailInfo.SYSTEM_FAILURE)
+
+
+@ffi.def_extern(name="ocmp_http_cb")
+def _http_trampoline(bio, arg, connect, detail):
+    state = current_state()
+    if state is None or state.http_callback is None:
+        return bio if connect else ffi.NULL
+    try:
+        result = state.http_callback(state.context(), bio, bool(connect), detail)
+        if result is None:
+            return ffi.NULL
+        if not isinstance(result, ffi.CData) or ffi.typeof(result) is not ffi.typeof("BIO *"):
+            raise TypeError("http_callback must return a BIO * cdata or None, not %r"
+                            % (result,))
+        return result
+    except BaseException as exc:  # noqa: BLE001
+        state.store(exc)
+        return ffi.NULL

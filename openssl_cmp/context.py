@@ -1,0 +1,928 @@
+"""``Context``: one ``OSSL_CMP_CTX``, every function of its man page, and the sessions.
+
+Ownership: whatever is given to a Context (certificates, keys, names, stores, lists) is
+up-ref'd or copied on the way in, and whatever is taken out is up-ref'd or copied on the way
+out, so Python objects on either side stay valid and independent whatever happens to the
+context (reinit, close, garbage collection).  See ../shared/design/API.md.
+
+Threads: a Context is driven by one thread at a time (an ``RLock`` guards every call that
+touches the C context); different Contexts run in parallel because cffi releases the GIL
+during C calls.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable, Iterable
+
+from openssl_cmp import _bio, callbacks
+from openssl_cmp.binding import ffi, lib
+from openssl_cmp.enums import FailInfo, LogLevel, Option, PKIStatus, ReqType
+from openssl_cmp.errors import CMPError, OpenSSLError, drain, require
+from openssl_cmp.keys import PrivateKey, PublicKey
+from openssl_cmp.message import ITAV, CertRequest, itavs_from_stack
+from openssl_cmp.objects import (CSR, CertStack, Certificate, Extensions, GeneralName, Name,
+                                 PolicyInfo, TrustStore, as_general_name, as_name,
+                                 asn1_string_bytes, certs_from_stack, int_to_asn1_integer)
+
+__all__ = ["Context", "default_cert_conf"]
+
+# (minimum, maximum) accepted by OSSL_CMP_CTX_set_option; None = no bound checked here
+_OPTION_RANGES = {
+    Option.LOG_VERBOSITY: (0, 8),
+    Option.KEEP_ALIVE: (0, 2),
+    Option.USE_TLS: (0, 1),
+    Option.POPO_METHOD: (-1, 3),
+    Option.REVOCATION_REASON: (-1, 10),
+}
+_INT_MAX = 2**31 - 1
+
+
+def _as_option(option) -> Option:
+    if isinstance(option, bool) or not isinstance(option, int):
+        raise TypeError("option must be an Option, not %s" % type(option).__name__)
+    try:
+        return Option(option)
+    except ValueError:
+        raise ValueError("unknown CMP option %r" % (option,)) from None
+
+
+def _check_instance(value, cls, what, allow_none=False):
+    if value is None and allow_none:
+        return
+    if not isinstance(value, cls):
+        names = cls.__name__ if isinstance(cls, type) else " or ".join(c.__name__ for c in cls)
+        raise TypeError("%s must be %s%s, not %s" % (what, names, " or None" if allow_none
+                                                      else "", type(value).__name__))
+
+
+def _octets(value, what) -> bytes:
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise TypeError("%s must be bytes, not %s" % (what, type(value).__name__))
+    return bytes(value)
+
+
+class Context:
+    """A CMP client context (``OSSL_CMP_CTX``).  Use as a context manager or ``close()``."""
+
+    __slots__ = ("_ptr", "_lock", "_state", "_libctx", "_propq", "_values", "_geninfo",
+                 "_server", "_http_arg_keep", "__weakref__")
+
+    def __init__(self, libctx=None, propq: str | None = None):
+        if libctx is not None and not (isinstance(libctx, ffi.CData)
+                                       and ffi.typeof(libctx) is ffi.typeof("OSSL_LIB_CTX *")):
+            raise TypeError("libctx must be an OSSL_LIB_CTX * cdata or None")
+        propq_c = ffi.NULL if propq is None else _bio.c_string(propq, "propq")
+        ptr = lib.OSSL_CMP_CTX_new(ffi.NULL if libctx is None else libctx, propq_c)
+        if ptr == ffi.NULL:
+            raise OpenSSLError("cannot create OSSL_CMP_CTX", drain())
+        self._lock = threading.RLock()
+        self._libctx = libctx
+        self._propq = propq
+        self._values = {}  # what was set through this object, for setters without getter
+        self._geninfo = []  # geninfo ITAVs pushed (for OpenSSL < 3.3, which has no getter)
+        self._server = None  # a Server attached in-process (kept alive while attached)
+        self._http_arg_keep = None
+        self._state = callbacks.CallbackState(self)
+        # The state outlives the C context: ffi.gc runs the free while self._state (and
+        # thus its handle) is still referenced by this object.
+        self._ptr = ffi.gc(ptr, lib.OSSL_CMP_CTX_free)
+        lib.OSSL_CMP_CTX_set_log_cb(ptr, lib.ocmp_log_cb)
+
+    # -- lifetime -------------------------------------------------------------------------
+    @property
+    def ptr(self):
+        """The ``OSSL_CMP_CTX *`` (usable with ``binding.lib``) while the context is open."""
+        ptr = self._ptr
+        if ptr is None:
+            raise ValueError("Context is closed")
+        return ptr
+
+    def close(self) -> None:
+        """Free the C context now.  Objects obtained from it stay valid."""
+        with self._lock:
+            ptr, self._ptr = self._ptr, None
+            if ptr is not None:
+                # freeing may log (HTTP keep-alive close): route it to our callback
+                with callbacks.running(self._state):
+                    ffi.release(ptr)
+                self._server = None
+                self._state.take_exception()
+
+    @property
+    def closed(self) -> bool:
+        return self._ptr is None
+
+    def __enter__(self) -> "Context":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self):
+        return "<Context %s>" % ("closed" if self.closed else "status=%s" % self.status.name)
+
+    # -- the boundary ---------------------------------------------------------------------
+    def _call(self, func, *args):
+        """Call ``func(ctx, *args)`` under the lock with callbacks routed to this context;
+        re-raise an exception stored by a callback."""
+        with self._lock:
+            ptr = self.ptr
+            state = self._state
+            lib.ERR_clear_error()
+            with callbacks.running(state):
+                result = func(ptr, *args)
+            exc = state.take_exception()
+            if exc is not None:
+                lib.ERR_clear_error()
+                raise exc
+            return result
+
+    def _set(self, func, what, *args):
+        """A setter returning 1 on success."""
+        if self._call(func, *args) != 1:
+            raise OpenSSLError("cannot set %s" % what, drain())
+
+    def _remember(self, key, value):
+        self._values[key] = value
+
+    # -- reinit, libctx -------------------------------------------------------------------
+    def reinit(self) -> None:
+        """Prepare for another transaction: clears status, results, transaction ID, nonces
+        and genm ITAVs; keeps options, credentials and geninfo ITAVs."""
+        self._set(lib.OSSL_CMP_CTX_reinit, "reinit")
+        for key in ("transaction_id", "sender_nonce"):
+            self._values.pop(key, None)
+
+    @property
+    def libctx(self):
+        """The ``OSSL_LIB_CTX *`` given at construction (None for the default)."""
+        if hasattr(lib, "OSSL_CMP_CTX_get0_libctx"):
+            ptr = self._call(lib.OSSL_CMP_CTX_get0_libctx)
+            return None if ptr == ffi.NULL else ptr
+        return self._libctx
+
+    @property
+    def propq(self) -> str | None:
+        if hasattr(lib, "OSSL_CMP_CTX_get0_propq"):
+            ptr = self._call(lib.OSSL_CMP_CTX_get0_propq)
+            return None if ptr == ffi.NULL else ffi.string(ptr).decode()
+        return self._propq
+
+    # -- options --------------------------------------------------------------------------
+    def set_option(self, option: Option, value: int) -> None:
+        option = _as_option(option)
+        if isinstance(value, bool):
+            value = int(value)
+        if not isinstance(value, int):
+            raise TypeError("value of %s must be int, not %s"
+                            % (option.name, type(value).__name__))
+        if not hasattr(lib, option.c_name):
+            require(option.c_name, "Option.%s" % option.name)
+        low, high = _OPTION_RANGES.get(option, (0, _INT_MAX))
+        if not low <= value <= high:
+            raise ValueError("value of %s must be in %d..%d, not %d"
+                             % (option.name, low, high, value))
+        self._set(lib.OSSL_CMP_CTX_set_option, "option %s" % option.name, option, value)
+
+    def get_option(self, option: Option) -> int:
+        option = _as_option(option)
+        if not hasattr(lib, option.c_name):
+            require(option.c_name, "Option.%s" % option.name)
+        value = self._call(lib.OSSL_CMP_CTX_get_option, option)
+        # -1 is both a value (REVOCATION_REASON, MSG_TIMEOUT) and the error return
+        if value == -1 and lib.ERR_peek_error():
+            raise OpenSSLError("cannot get option %s" % option.name, drain())
+        return value
+
+    @property
+    def log_verbosity(self) -> LogLevel:
+        return LogLevel(self.get_option(Option.LOG_VERBOSITY))
+
+    @log_verbosity.setter
+    def log_verbosity(self, level: LogLevel) -> None:
+        self.set_option(Option.LOG_VERBOSITY, level)
+
+    # -- logging --------------------------------------------------------------------------
+    @property
+    def log_callback(self) -> Callable | None:
+        """callable(component, file, line, level: LogLevel, message) or None.  The default
+        forwards to ``logging.getLogger("openssl_cmp")``; None restores OpenSSL's own
+        printing (to stdout/stderr)."""
+        return self._state.log_callback
+
+    @log_callback.setter
+    def log_callback(self, callback: Callable | None) -> None:
+        if callback is not None and not callable(callback):
+            raise TypeError("log_callback must be callable or None")
+        with self._lock:
+            cb = ffi.NULL if callback is None else lib.ocmp_log_cb
+            self._set(lib.OSSL_CMP_CTX_set_log_cb, "log callback", cb)
+            self._state.log_callback = callback
+
+    def print_errors(self) -> None:
+        """Drain OpenSSL's error queue of this thread through the log callback."""
+        with self._lock:
+            state = self._state
+            with callbacks.running(state):
+                lib.OSSL_CMP_CTX_print_errors(self.ptr)
+            exc = state.take_exception()
+            if exc is not None:
+                raise exc
+
+    # -- message transfer -----------------------------------------------------------------
+    def _set_string(self, func, key, value, what):
+        value_c = ffi.NULL if value is None else _bio.c_string(value, what)
+        self._set(func, what, value_c)
+        self._remember(key, value)
+
+    @property
+    def server(self) -> str | None:
+        """The server host name or address (``OSSL_CMP_CTX_set1_server``)."""
+        return self._values.get("server")
+
+    @server.setter
+    def server(self, address: str | None) -> None:
+        self._set_string(lib.OSSL_CMP_CTX_set1_server, "server", address, "server")
+
+    @property
+    def server_path(self) -> str | None:
+        return self._values.get("server_path")
+
+    @server_path.setter
+    def server_path(self, path: str | None) -> None:
+        self._set_string(lib.OSSL_CMP_CTX_set1_serverPath, "server_path", path, "server_path")
+
+    @property
+    def server_port(self) -> int | None:
+        return self._values.get("server_port")
+
+    @server_port.setter
+    def server_port(self, port: int) -> None:
+        if isinstance(port, bool) or not isinstance(port, int):
+            raise TypeError("server_port must be int")
+        if not 0 <= port <= 65535:
+            raise ValueError("server_port must be 0..65535 (0: the default), not %d" % port)
+        self._set(lib.OSSL_CMP_CTX_set_serverPort, "server_port", port)
+        self._remember("server_port", port)
+
+    @property
+    def proxy(self) -> str | None:
+        return self._values.get("proxy")
+
+    @proxy.setter
+    def proxy(self, proxy: str | None) -> None:
+        self._set_string(lib.OSSL_CMP_CTX_set1_proxy, "proxy", proxy, "proxy")
+
+    @property
+    def no_proxy(self) -> str | None:
+        return self._values.get("no_proxy")
+
+    @no_proxy.setter
+    def no_proxy(self, names: str | None) -> None:
+        self._set_string(lib.OSSL_CMP_CTX_set1_no_proxy, "no_proxy", names, "no_proxy")
+
+    def set_url(self, url: str) -> None:
+        """Convenience: ``http://host[:port][/path]`` sets server, server_port and
+        server_path (like ``openssl cmp -server``)."""
+        from urllib.parse import urlsplit
+
+        if not isinstance(url, str):
+            raise TypeError("url must be str")
+        parts = urlsplit(url if "://" in url else "http://" + url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("url must look like http://host[:port][/path], not %r" % url)
+        self.server = parts.hostname
+        self.server_port = parts.port or 0
+        self.server_path = parts.path.lstrip("/") or "/"
+        if parts.scheme == "https" and hasattr(lib, "OSSL_CMP_OPT_USE_TLS"):
+            self.set_option(Option.USE_TLS, 1)
+
+    # -- transfer and http callbacks ------------------------------------------------------
+    @property
+    def transfer_callback(self) -> Callable | None:
+        """callable(ctx, request: Message) -> Message, or None for HTTP."""
+        return self._state.transfer_callback
+
+    @transfer_callback.setter
+    def transfer_callback(self, callback: Callable | None) -> None:
+        if callback is not None and not callable(callback):
+            raise TypeError("transfer_callback must be callable or None")
+        with self._lock:
+            if callback is None:
+                # 3.5 reads a non-NULL arg as a BIO pair when the default transfer is used
+                self._set(lib.OSSL_CMP_CTX_set_transfer_cb, "transfer callback", ffi.NULL)
+                self._set(lib.OSSL_CMP_CTX_set_transfer_cb_arg, "transfer arg", ffi.NULL)
+            else:
+                self._set(lib.OSSL_CMP_CTX_set_transfer_cb_arg, "transfer arg",
+                          self._state.handle)
+                self._set(lib.OSSL_CMP_CTX_set_transfer_cb, "transfer callback",
+                          lib.ocmp_transfer_cb)
+            self._server = None
+            self._state.transfer_callback = callback
+
+    @property
+    def transfer_callback_arg(self):
+        """Any Python object for the transfer callback (read it as
+        ``ctx.transfer_callback_arg``); never given to C."""
+        return self._state.transfer_callback_arg
+
+    @transfer_callback_arg.setter
+    def transfer_callback_arg(self, arg) -> None:
+        self._state.transfer_callback_arg = arg
+
+    def _attach_server(self, server, srv_ptr) -> None:
+        """C fast path: OSSL_CMP_CTX_server_perform with the SRV_CTX as transfer arg."""
+        with self._lock:
+            self._set(lib.OSSL_CMP_CTX_set_transfer_cb_arg, "transfer arg", srv_ptr)
+            self._set(lib.OSSL_CMP_CTX_set_transfer_cb, "transfer callback",
+                      ffi.addressof(lib, "OSSL_CMP_CTX_server_perform"))
+            self._state.transfer_callback = None
+            self._server = server
+
+    @property
+    def attached_server(self):
+        """The Server attached with ``Server.attach(ctx)``, or None."""
+        return self._server
+
+    @property
+    def http_callback(self) -> Callable | None:
+        """callable(ctx, bio, connect: bool, detail: int) -> BIO * (cdata) or None."""
+        return self._state.http_callback
+
+    @http_callback.setter
+    def http_callback(self, callback: Callable | None) -> None:
+        if callback is not None and not callable(callback):
+            raise TypeError("http_callback must be callable or None")
+        with self._lock:
+            self._set(lib.OSSL_CMP_CTX_set_http_cb, "http callback",
+                      ffi.NULL if callback is None else lib.ocmp_http_cb)
+            self._state.http_callback = callback
+
+    @property
+    def http_callback_arg(self):
+        return self._state.http_callback_arg
+
+    @http_callback_arg.setter
+    def http_callback_arg(self, arg) -> None:
+        """A cdata pointer is passed to C as is (e.g. an ``SSL_CTX *``); another object goes
+        as a handle.  As in C, a non-None arg makes OpenSSL 3.0/3.1 (and 3.2+ unless
+        ``Option.USE_TLS`` is set) use TLS."""
+        with self._lock:
+            if arg is None:
+                c_arg = ffi.NULL
+                keep = None
+            elif isinstance(arg, ffi.CData):
+                c_arg = keep = arg
+            else:
+                c_arg = keep = ffi.new_handle(arg)
+            self._set(lib.OSSL_CMP_CTX_set_http_cb_arg, "http arg", c_arg)
+            self._http_arg_keep = keep
+            self._state.http_callback_arg = arg
+
+    # -- server authentication ------------------------------------------------------------
+    def _set_cert(self, func, key, cert, what):
+        _check_instance(cert, Certificate, what, allow_none=True)
+        self._set(func, what, ffi.NULL if cert is None else cert.ptr)
+        self._remember(key, None if cert is None else Certificate._borrowed(cert.ptr))
+
+    def _set_name(self, func, key, name, what):
+        name = None if name is None else as_name(name, what)
+        self._set(func, what, ffi.NULL if name is None else name.ptr)
+        self._remember(key, None if name is None else Name._copied(name.ptr))
+
+    def _get_remembered(self, key):
+        value = self._values.get(key)
+        # hand out an independent object: the caller may close what it gets
+        return None if value is None else type(value)._borrowed(value.ptr)
+
+    @property
+    def server_cert(self) -> Certificate | None:
+        """The pinned server certificate (``set1_srvCert``); overrides ``trusted``."""
+        return self._get_remembered("server_cert")
+
+    @server_cert.setter
+    def server_cert(self, cert: Certificate | None) -> None:
+        self._set_cert(lib.OSSL_CMP_CTX_set1_srvCert, "server_cert", cert, "server_cert")
+
+    @property
+    def expected_sender(self) -> Name | None:
+        return self._get_remembered("expected_sender")
+
+    @expected_sender.setter
+    def expected_sender(self, name) -> None:
+        self._set_name(lib.OSSL_CMP_CTX_set1_expected_sender, "expected_sender", name,
+                       "expected_sender")
+
+    @property
+    def trusted(self) -> TrustStore | None:
+        """The trust store (``set0_trustedStore``/``get0_trustedStore``); shared, not
+        copied: later additions to the store are seen by the context.  None when unset."""
+        ptr = self._call(lib.OSSL_CMP_CTX_get0_trustedStore)
+        return None if ptr == ffi.NULL else TrustStore._borrowed(ptr)
+
+    @trusted.setter
+    def trusted(self, store: TrustStore | Iterable[Certificate] | None) -> None:
+        if store is not None and not isinstance(store, TrustStore):
+            if isinstance(store, Certificate):
+                store = [store]
+            if not isinstance(store, (list, tuple)):
+                raise TypeError("trusted must be a TrustStore, a list of Certificates or None")
+            store = TrustStore(store)
+        with self._lock:
+            ref = ffi.NULL if store is None else store._new_reference()  # set0 takes it
+            if self._call(lib.OSSL_CMP_CTX_set0_trustedStore, ref) != 1:
+                if ref != ffi.NULL:
+                    store._release_reference(ref)
+                raise OpenSSLError("cannot set trusted store", drain())
+
+    @property
+    def untrusted(self) -> list[Certificate]:
+        """Intermediate certificates for path building (grows with received extraCerts
+        unless ``Option.NO_CACHE_EXTRACERTS`` is set, OpenSSL 3.3+)."""
+        return certs_from_stack(self._call(lib.OSSL_CMP_CTX_get0_untrusted), owned=False)
+
+    @untrusted.setter
+    def untrusted(self, certs: Iterable[Certificate]) -> None:
+        with CertStack(certs, "untrusted certificate") as sk:
+            self._set(lib.OSSL_CMP_CTX_set1_untrusted, "untrusted", sk)
+
+    # -- client authentication ------------------------------------------------------------
+    @property
+    def cert(self) -> Certificate | None:
+        """The client's protection certificate."""
+        return self._get_remembered("cert")
+
+    @cert.setter
+    def cert(self, cert: Certificate | None) -> None:
+        self._set_cert(lib.OSSL_CMP_CTX_set1_cert, "cert", cert, "cert")
+
+    def build_cert_chain(self, own_trusted: TrustStore | None = None,
+                         candidates: Iterable[Certificate] = ()) -> None:
+        """Build the chain of ``cert`` for extraCerts.  OpenSSL leaks the previous chain if
+        called twice on one context, so a second call raises RuntimeError."""
+        _check_instance(own_trusted, TrustStore, "own_trusted", allow_none=True)
+        if self._values.get("chain_built"):
+            raise RuntimeError("build_cert_chain may be called once per Context "
+                               "(OpenSSL would leak the previous chain)")
+        with CertStack(candidates, "candidate certificate") as sk:
+            self._set(lib.OSSL_CMP_CTX_build_cert_chain, "certificate chain",
+                      ffi.NULL if own_trusted is None else own_trusted.ptr, sk)
+        self._remember("chain_built", True)
+
+    @property
+    def pkey(self) -> PrivateKey | None:
+        return self._get_remembered("pkey")
+
+    @pkey.setter
+    def pkey(self, key: PrivateKey | None) -> None:
+        _check_instance(key, PrivateKey, "pkey", allow_none=True)
+        self._set(lib.OSSL_CMP_CTX_set1_pkey, "pkey", ffi.NULL if key is None else key.ptr)
+        self._remember("pkey", None if key is None else PrivateKey._borrowed(key.ptr))
+
+    @property
+    def reference_value(self) -> bytes | None:
+        """senderKID for PBM (``set1_referenceValue``)."""
+        return self._values.get("reference_value")
+
+    @reference_value.setter
+    def reference_value(self, ref: bytes | str | None) -> None:
+        if isinstance(ref, str):
+            ref = ref.encode("utf-8")
+        if ref is None:
+            self._set(lib.OSSL_CMP_CTX_set1_referenceValue, "reference_value", ffi.NULL, 0)
+        else:
+            ref = _octets(ref, "reference_value")
+            self._set(lib.OSSL_CMP_CTX_set1_referenceValue, "reference_value", ref, len(ref))
+        self._remember("reference_value", ref)
+
+    @property
+    def secret_value(self):
+        raise AttributeError("secret_value is write-only")
+
+    @secret_value.setter
+    def secret_value(self, secret: bytes | str | None) -> None:
+        """The PBM shared secret; write-only, never stored in Python."""
+        if isinstance(secret, str):
+            secret = secret.encode("utf-8")
+        if secret is None:
+            self._set(lib.OSSL_CMP_CTX_set1_secretValue, "secret_value", ffi.NULL, 0)
+            return
+        secret = _octets(secret, "secret_value")
+        if not secret:
+            raise ValueError("secret_value must not be empty (use None to clear it)")
+        self._set(lib.OSSL_CMP_CTX_set1_secretValue, "secret_value", secret, len(secret))
+
+    # -- header, extra certificates -------------------------------------------------------
+    @property
+    def recipient(self) -> Name | None:
+        return self._get_remembered("recipient")
+
+    @recipient.setter
+    def recipient(self, name) -> None:
+        self._set_name(lib.OSSL_CMP_CTX_set1_recipient, "recipient", name, "recipient")
+
+    def _push0_itav(self, func, itav, what):
+        _check_instance(itav, ITAV, what)
+        with self._lock:
+            ref = itav._new_reference()  # push0 takes ownership on success only
+            if self._call(func, ref) != 1:
+                itav._release_reference(ref)
+                raise OpenSSLError("cannot add %s" % what, drain())
+
+    def push_geninfo_itav(self, itav: ITAV) -> None:
+        """Add an ITAV to the generalInfo of every request header (kept across reinit)."""
+        self._push0_itav(lib.OSSL_CMP_CTX_push0_geninfo_ITAV, itav, "geninfo ITAV")
+        self._geninfo.append(ITAV._copied(itav.ptr))
+
+    def reset_geninfo_itavs(self) -> None:
+        require("OSSL_CMP_CTX_reset_geninfo_ITAVs", "reset_geninfo_itavs")
+        self._set(lib.OSSL_CMP_CTX_reset_geninfo_ITAVs, "geninfo reset")
+        self._geninfo.clear()
+
+    @property
+    def geninfo_itavs(self) -> list[ITAV]:
+        if hasattr(lib, "OSSL_CMP_CTX_get0_geninfo_ITAVs"):
+            return itavs_from_stack(self._call(lib.OSSL_CMP_CTX_get0_geninfo_ITAVs),
+                                    owned=False)
+        return [ITAV._copied(i.ptr) for i in self._geninfo]
+
+    @property
+    def extra_certs_out(self) -> list[Certificate]:
+        return [Certificate._borrowed(c.ptr) for c in self._values.get("extra_certs_out", ())]
+
+    @extra_certs_out.setter
+    def extra_certs_out(self, certs: Iterable[Certificate]) -> None:
+        stack = CertStack(certs, "extra certificate")
+        with stack as sk:
+            self._set(lib.OSSL_CMP_CTX_set1_extraCertsOut, "extra_certs_out", sk)
+        self._remember("extra_certs_out", [Certificate._borrowed(c.ptr) for c in stack.certs])
+
+    # -- certificate template -------------------------------------------------------------
+    def set_new_pkey(self, key: PrivateKey | PublicKey) -> None:
+        """The key to certify: a PrivateKey (POPO by signature) or a PublicKey."""
+        _check_instance(key, (PrivateKey, PublicKey), "new key")
+        with self._lock:
+            ref = key._new_reference()  # set0 takes ownership on success
+            if self._call(lib.OSSL_CMP_CTX_set0_newPkey, int(isinstance(key, PrivateKey)),
+                          ref) != 1:
+                key._release_reference(ref)
+                raise OpenSSLError("cannot set the new key", drain())
+
+    def get_new_pkey(self, private: bool = False) -> PrivateKey | PublicKey | None:
+        """The new key if set, else (public only) the p10 CSR's key, else the client key."""
+        ptr = self._call(lib.OSSL_CMP_CTX_get0_newPkey, 1 if private else 0)
+        lib.ERR_clear_error()  # NULL without a key is not an error for Python
+        if ptr == ffi.NULL:
+            return None
+        if private:
+            return PrivateKey._borrowed(ptr)
+        return PublicKey.from_der(_bio.i2d(lib.i2d_PUBKEY, ptr, "public key"))
+
+    @property
+    def issuer(self) -> Name | None:
+        return self._get_remembered("issuer")
+
+    @issuer.setter
+    def issuer(self, name) -> None:
+        self._set_name(lib.OSSL_CMP_CTX_set1_issuer, "issuer", name, "issuer")
+
+    @property
+    def subject_name(self) -> Name | None:
+        return self._get_remembered("subject_name")
+
+    @subject_name.setter
+    def subject_name(self, name) -> None:
+        self._set_name(lib.OSSL_CMP_CTX_set1_subjectName, "subject_name", name,
+                       "subject_name")
+
+    @property
+    def serial_number(self) -> int | None:
+        """The serial number for RR without oldCert (OpenSSL 3.2+)."""
+        require("OSSL_CMP_CTX_set1_serialNumber", "Context.serial_number")
+        return self._values.get("serial_number")
+
+    @serial_number.setter
+    def serial_number(self, serial: int | None) -> None:
+        if serial is not None and (isinstance(serial, bool) or not isinstance(serial, int)):
+            raise TypeError("serial_number must be int or None")
+        require("OSSL_CMP_CTX_set1_serialNumber", "Context.serial_number")
+        if serial is None:
+            self._set(lib.OSSL_CMP_CTX_set1_serialNumber, "serial_number", ffi.NULL)
+        else:
+            asn1 = int_to_asn1_integer(serial)
+            try:
+                self._set(lib.OSSL_CMP_CTX_set1_serialNumber, "serial_number", asn1)
+            finally:
+                lib.ASN1_INTEGER_free(asn1)
+        self._remember("serial_number", serial)
+
+    def push_subject_alt_name(self, name: GeneralName | str) -> None:
+        """Add a subjectAltName (``GeneralName`` or ``"DNS:a.example"``)."""
+        gen = as_general_name(name)
+        self._set(lib.OSSL_CMP_CTX_push1_subjectAltName, "subject alt name %s" % gen, gen.ptr)
+
+    @property
+    def req_extensions(self) -> Extensions | None:
+        value = self._values.get("req_extensions")
+        return None if value is None else Extensions.from_der(value.to_der())
+
+    @req_extensions.setter
+    def req_extensions(self, exts: Extensions | dict | None) -> None:
+        if isinstance(exts, dict):
+            exts = Extensions(exts)
+        _check_instance(exts, Extensions, "req_extensions", allow_none=True)
+        with self._lock:
+            ref = ffi.NULL if exts is None else exts._new_reference()  # set0 on success
+            if self._call(lib.OSSL_CMP_CTX_set0_reqExtensions, ref) != 1:
+                if ref != ffi.NULL:
+                    exts._release_reference(ref)
+                raise OpenSSLError("cannot set req_extensions", drain())
+            self._remember("req_extensions",
+                           None if exts is None else Extensions.from_der(exts.to_der()))
+
+    def req_extensions_have_san(self) -> bool:
+        result = self._call(lib.OSSL_CMP_CTX_reqExtensions_have_SAN)
+        if result < 0:
+            raise OpenSSLError("cannot inspect req_extensions", drain())
+        return bool(result)
+
+    def push_policy(self, policy: PolicyInfo | str) -> None:
+        if isinstance(policy, str):
+            policy = PolicyInfo(policy)
+        _check_instance(policy, PolicyInfo, "policy")
+        with self._lock:
+            ref = policy._new_reference()
+            if self._call(lib.OSSL_CMP_CTX_push0_policy, ref) != 1:
+                policy._release_reference(ref)
+                raise OpenSSLError("cannot add policy", drain())
+
+    @property
+    def old_cert(self) -> Certificate | None:
+        """The certificate to update (KUR) or revoke (RR)."""
+        return self._get_remembered("old_cert")
+
+    @old_cert.setter
+    def old_cert(self, cert: Certificate | None) -> None:
+        self._set_cert(lib.OSSL_CMP_CTX_set1_oldCert, "old_cert", cert, "old_cert")
+
+    @property
+    def p10_csr(self) -> CSR | None:
+        return self._get_remembered("p10_csr")
+
+    @p10_csr.setter
+    def p10_csr(self, csr: CSR | None) -> None:
+        _check_instance(csr, CSR, "p10_csr", allow_none=True)
+        self._set(lib.OSSL_CMP_CTX_set1_p10CSR, "p10_csr", ffi.NULL if csr is None else csr.ptr)
+        self._remember("p10_csr", None if csr is None else CSR._copied(csr.ptr))
+
+    def push_genm_itav(self, itav: ITAV) -> None:
+        """Add an ITAV to the next GENM (cleared by reinit)."""
+        self._push0_itav(lib.OSSL_CMP_CTX_push0_genm_ITAV, itav, "genm ITAV")
+
+    def setup_crm(self, for_kur: bool = False, cert_req_id: int = 0) -> CertRequest:
+        """The CRMF request the context would send, for inspection or editing."""
+        return CertRequest._owned(self._call(lib.OSSL_CMP_CTX_setup_CRM, int(bool(for_kur)),
+                                             cert_req_id), "cannot set up a CRMF request")
+
+    # -- certificate confirmation ---------------------------------------------------------
+    @property
+    def cert_conf_callback(self) -> Callable | None:
+        """callable(ctx, cert, fail_info: FailInfo) -> int | (int, str): 0 accepts the new
+        certificate, FailInfo bits reject it (the text goes to the server)."""
+        return self._state.cert_conf_callback
+
+    @cert_conf_callback.setter
+    def cert_conf_callback(self, callback: Callable | None) -> None:
+        if callback is not None and not callable(callback):
+            raise TypeError("cert_conf_callback must be callable or None")
+        with self._lock:
+            if callback is None:
+                self._set(lib.OSSL_CMP_CTX_set_certConf_cb, "certConf callback", ffi.NULL)
+                self._set(lib.OSSL_CMP_CTX_set_certConf_cb_arg, "certConf arg", ffi.NULL)
+            else:
+                self._set(lib.OSSL_CMP_CTX_set_certConf_cb_arg, "certConf arg",
+                          self._state.handle)
+                self._set(lib.OSSL_CMP_CTX_set_certConf_cb, "certConf callback",
+                          lib.ocmp_certconf_cb)
+            self._state.cert_conf_callback = callback
+
+    @property
+    def cert_conf_callback_arg(self):
+        """Any Python object for the callback; a TrustStore here is what
+        :func:`default_cert_conf` verifies the new certificate against."""
+        return self._state.cert_conf_callback_arg
+
+    @cert_conf_callback_arg.setter
+    def cert_conf_callback_arg(self, arg) -> None:
+        self._state.cert_conf_callback_arg = arg
+
+    # -- results --------------------------------------------------------------------------
+    @property
+    def status(self) -> PKIStatus:
+        """PKIStatus of the last response (UNSPECIFIED before any)."""
+        value = self._call(lib.OSSL_CMP_CTX_get_status)
+        try:
+            return PKIStatus(value)
+        except ValueError:
+            return value
+
+    @property
+    def status_strings(self) -> list[str]:
+        sk = self._call(lib.OSSL_CMP_CTX_get0_statusString)
+        if sk == ffi.NULL:
+            return []
+        return [asn1_string_bytes(lib.sk_ASN1_UTF8STRING_value(sk, i)).decode("utf-8",
+                                                                              "replace")
+                for i in range(lib.sk_ASN1_UTF8STRING_num(sk))]
+
+    @property
+    def fail_info(self) -> FailInfo | None:
+        """PKIFailureInfo bits of the last response; None when unset."""
+        value = self._call(lib.OSSL_CMP_CTX_get_failInfoCode)
+        return None if value < 0 else FailInfo(value)
+
+    def status_text(self) -> str:
+        """OpenSSL's one-line summary, e.g. ``PKIStatus: accepted``."""
+        buf = ffi.new("char[]", lib.OSSL_CMP_PKISI_BUFLEN)
+        if self._call(lib.OSSL_CMP_CTX_snprint_PKIStatus, buf, lib.OSSL_CMP_PKISI_BUFLEN) \
+                == ffi.NULL:
+            raise OpenSSLError("cannot print the status", drain())
+        return ffi.string(buf).decode("utf-8", "replace")
+
+    @property
+    def validated_server_cert(self) -> Certificate | None:
+        """The server certificate that validated the last response (OpenSSL 3.2+)."""
+        require("OSSL_CMP_CTX_get0_validatedSrvCert", "Context.validated_server_cert")
+        ptr = self._call(lib.OSSL_CMP_CTX_get0_validatedSrvCert)
+        return None if ptr == ffi.NULL else Certificate._borrowed(ptr)
+
+    @property
+    def new_cert(self) -> Certificate | None:
+        ptr = self._call(lib.OSSL_CMP_CTX_get0_newCert)
+        return None if ptr == ffi.NULL else Certificate._borrowed(ptr)
+
+    @property
+    def new_chain(self) -> list[Certificate]:
+        return certs_from_stack(self._call(lib.OSSL_CMP_CTX_get1_newChain), owned=True)
+
+    @property
+    def ca_pubs(self) -> list[Certificate]:
+        return certs_from_stack(self._call(lib.OSSL_CMP_CTX_get1_caPubs), owned=True)
+
+    @property
+    def extra_certs_in(self) -> list[Certificate]:
+        return certs_from_stack(self._call(lib.OSSL_CMP_CTX_get1_extraCertsIn), owned=True)
+
+    # -- testing and debugging ------------------------------------------------------------
+    def _set_octets(self, func, key, value, what):
+        if value is None:
+            self._set(func, what, ffi.NULL)
+        else:
+            value = _octets(value, what)
+            octets = lib.ASN1_OCTET_STRING_new()
+            if octets == ffi.NULL or lib.ASN1_OCTET_STRING_set(octets, value, len(value)) != 1:
+                lib.ASN1_OCTET_STRING_free(octets)
+                raise OpenSSLError("cannot build %s" % what, drain())
+            try:
+                self._set(func, what, octets)
+            finally:
+                lib.ASN1_OCTET_STRING_free(octets)  # set1 copied it
+        self._remember(key, value)
+
+    @property
+    def transaction_id(self) -> bytes | None:
+        return self._values.get("transaction_id")
+
+    @transaction_id.setter
+    def transaction_id(self, tid: bytes | None) -> None:
+        self._set_octets(lib.OSSL_CMP_CTX_set1_transactionID, "transaction_id", tid,
+                         "transaction_id")
+
+    @property
+    def sender_nonce(self) -> bytes | None:
+        return self._values.get("sender_nonce")
+
+    @sender_nonce.setter
+    def sender_nonce(self, nonce: bytes | None) -> None:
+        self._set_octets(lib.OSSL_CMP_CTX_set1_senderNonce, "sender_nonce", nonce,
+                         "sender_nonce")
+
+    # -- sessions -------------------------------------------------------------------------
+    def _failure(self, what: str) -> CMPError:
+        """A CMPError for a failed transaction, from the drained queue and the context."""
+        errors = drain()
+        status = self._call(lib.OSSL_CMP_CTX_get_status)
+        fail = self._call(lib.OSSL_CMP_CTX_get_failInfoCode)
+        try:
+            status = PKIStatus(status)
+        except ValueError:
+            pass
+        server_status = status if isinstance(status, int) and status >= 0 else None
+        lib.ERR_clear_error()
+        return CMPError("%s failed" % what, errors, status=server_status,
+                        fail_info=FailInfo(fail) if fail > 0 else None,
+                        status_strings=self.status_strings if server_status is not None
+                        else ())
+
+    @staticmethod
+    def _crm_arg(crm):
+        _check_instance(crm, CertRequest, "crm", allow_none=True)
+        return ffi.NULL if crm is None else crm.ptr
+
+    def exec_certreq(self, req_type: ReqType, crm: CertRequest | None = None) -> Certificate:
+        """Run an IR/CR/P10CR/KUR transaction (polling included); return the new
+        certificate.  Raises CMPError on failure, a server rejection included."""
+        req_type = _as_req_type(req_type)
+        crm_c = self._crm_arg(crm)
+        with self._lock:
+            cert = self._call(lib.OSSL_CMP_exec_certreq, req_type, crm_c)
+            if cert == ffi.NULL:
+                raise self._failure(req_type.name)
+            # the context owns the result until reinit/free: take our own reference
+            return Certificate._borrowed(cert)
+
+    def exec_ir(self) -> Certificate:
+        return self.exec_certreq(ReqType.IR)
+
+    def exec_cr(self) -> Certificate:
+        return self.exec_certreq(ReqType.CR)
+
+    def exec_p10cr(self) -> Certificate:
+        return self.exec_certreq(ReqType.P10CR)
+
+    def exec_kur(self) -> Certificate:
+        return self.exec_certreq(ReqType.KUR)
+
+    def try_certreq(self, req_type: ReqType | int,
+                    crm: CertRequest | None = None) -> tuple[Certificate | None, int]:
+        """One step of a request with polling under the caller's control.
+
+        Returns ``(certificate, 0)`` when done, ``(None, check_after)`` while the server
+        says "waiting" (call again after ``check_after`` seconds).  A negative
+        ``req_type`` aborts the pending request (returns ``(None, 0)``)."""
+        if isinstance(req_type, int) and not isinstance(req_type, bool) and req_type < 0:
+            req = -1
+        else:
+            req = _as_req_type(req_type)
+        crm_c = self._crm_arg(crm)
+        check_after = ffi.new("int *")
+        with self._lock:
+            result = self._call(lib.OSSL_CMP_try_certreq, req, crm_c, check_after)
+            if result == 0:
+                raise self._failure("try_certreq")
+            if result < 0:
+                return None, check_after[0]
+            cert = self._call(lib.OSSL_CMP_CTX_get0_newCert)
+            return (None if cert == ffi.NULL else Certificate._borrowed(cert)), 0
+
+    def exec_rr(self) -> None:
+        """Revoke ``old_cert`` (or the certificate named by issuer/serial_number)."""
+        with self._lock:
+            if self._call(lib.OSSL_CMP_exec_RR_ses) != 1:
+                raise self._failure("RR")
+
+    def exec_genm(self) -> list[ITAV]:
+        """Send a GENM with the ITAVs pushed by ``push_genm_itav``; return the GENP ITAVs."""
+        with self._lock:
+            sk = self._call(lib.OSSL_CMP_exec_GENM_ses)
+            if sk == ffi.NULL:
+                raise self._failure("GENM")
+            return itavs_from_stack(sk, owned=True)
+
+
+def _as_req_type(req_type) -> ReqType:
+    if isinstance(req_type, bool) or not isinstance(req_type, int):
+        raise TypeError("req_type must be a ReqType, not %s" % type(req_type).__name__)
+    try:
+        return ReqType(req_type)
+    except ValueError:
+        raise ValueError("req_type must be IR, CR, P10CR or KUR, not %r" % (req_type,)) from None
+
+
+def default_cert_conf(ctx: Context, cert: Certificate, fail_info: int):
+    """OpenSSL's default certConf check (``OSSL_CMP_certConf_cb``), for use inside a
+    ``cert_conf_callback``: verifies ``cert`` against ``ctx.cert_conf_callback_arg`` when
+    that is a TrustStore, and returns ``(fail_info, text)``."""
+    _check_instance(ctx, Context, "ctx")
+    _check_instance(cert, Certificate, "cert")
+    if isinstance(fail_info, bool) or not isinstance(fail_info, int):
+        raise TypeError("fail_info must be int")
+    store = ctx.cert_conf_callback_arg
+    txt = ffi.new("const char **")
+    with ctx._lock:
+        ptr = ctx.ptr
+        # OSSL_CMP_certConf_cb reads the context's certConf arg as an X509_STORE *: put
+        # the store there for the duration of the call, then our handle back.
+        c_store = store.ptr if isinstance(store, TrustStore) else ffi.NULL
+        lib.OSSL_CMP_CTX_set_certConf_cb_arg(ptr, c_store)
+        try:
+            with callbacks.running(ctx._state):
+                result = lib.OSSL_CMP_certConf_cb(ptr, cert.ptr, fail_info, txt)
+        finally:
+            restore = ctx._state.handle if ctx._state.cert_conf_callback else ffi.NULL
+            lib.OSSL_CMP_CTX_set_certConf_cb_arg(ptr, restore)
+        lib.ERR_clear_error()
+    text = None if txt[0] == ffi.NULL else ffi.string(txt[0]).decode("utf-8", "replace")
+    return result, text
+

@@ -1,0 +1,151 @@
+"""Exceptions, and the bridge from OpenSSL's error queue to them.
+
+Every failure of a C call becomes an :class:`OpenSSLError` (or :class:`CMPError` for a CMP
+transaction) carrying the drained queue as :class:`ErrorEntry` tuples, data strings included:
+CMP puts its diagnostics (``expected = …, actual = …``, server status texts) there.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, NoReturn
+
+from openssl_cmp.binding import ffi, lib, since
+
+__all__ = [
+    "Error",
+    "OpenSSLError",
+    "CMPError",
+    "UnsupportedError",
+    "ErrorEntry",
+]
+
+
+class ErrorEntry(NamedTuple):
+    """One entry of OpenSSL's error queue."""
+
+    lib: str  # library name, e.g. "CMP routines"
+    reason: str  # reason text, e.g. "wrong pbm value"
+    reason_code: int  # ERR_GET_REASON, stable across versions: match on this
+    func: str | None
+    file: str | None
+    line: int
+    data: str | None  # the additional data string (CMP diagnostics), if any
+    lib_code: int = 0  # ERR_GET_LIB, e.g. binding.lib.ERR_LIB_CMP
+
+    def __str__(self) -> str:
+        text = "%s: %s" % (self.lib, self.reason)
+        if self.data:
+            text += " (%s)" % self.data
+        return text
+
+
+class Error(Exception):
+    """Base class of every exception openssl_cmp raises on purpose."""
+
+
+class OpenSSLError(Error):
+    """An OpenSSL call failed; ``errors`` holds the drained error queue (oldest first)."""
+
+    def __init__(self, message: str, errors: list[ErrorEntry] | None = None):
+        self.errors: list[ErrorEntry] = list(errors or [])
+        self.message = message
+        detail = "; ".join(str(e) for e in self.errors)
+        super().__init__("%s: %s" % (message, detail) if detail else message)
+
+    def has(self, lib_code: int, reason_code: int) -> bool:
+        """True if any queue entry has this library and reason code."""
+        return any(e.lib_code == lib_code and e.reason_code == reason_code
+                   for e in self.errors)
+
+
+class CMPError(OpenSSLError):
+    """A CMP transaction failed.
+
+    ``status`` is the PKIStatus the server sent (``PKIStatus.REJECTION`` for a rejection),
+    or None when the transaction failed locally (no usable response: transport, protection,
+    validation).  ``fail_info`` is the decoded PKIFailureInfo (or None), ``status_strings``
+    the server's status texts.  ``server_rejected`` tells the two cases apart.
+    """
+
+    def __init__(self, message, errors=None, status=None, fail_info=None,
+                 status_strings=()):
+        self.status = status
+        self.fail_info = fail_info
+        self.status_strings: list[str] = list(status_strings)
+        super().__init__(message, errors)
+        extra = []
+        if status is not None:
+            extra.append("status=%s" % status.name.lower())
+        if fail_info:
+            extra.append("fail_info=%s" % fail_info.names())
+        if self.status_strings:
+            extra.append("status_strings=%r" % self.status_strings)
+        if extra:
+            self.args = ("%s [%s]" % (self.args[0], ", ".join(extra)),)
+
+    @property
+    def server_rejected(self) -> bool:
+        """True when the server answered with a rejection or an error message."""
+        from openssl_cmp.enums import PKIStatus
+
+        return self.status == PKIStatus.REJECTION
+
+
+class UnsupportedError(Error, NotImplementedError):
+    """The linked OpenSSL lacks the function or option; the message names the version."""
+
+
+def _string(ptr) -> str | None:
+    return None if ptr == ffi.NULL else ffi.string(ptr).decode("utf-8", "replace")
+
+
+def drain() -> list[ErrorEntry]:
+    """Remove and return every entry of this thread's OpenSSL error queue."""
+    entries = []
+    file_p = ffi.new("const char **")
+    line_p = ffi.new("int *")
+    func_p = ffi.new("const char **")
+    data_p = ffi.new("const char **")
+    flags_p = ffi.new("int *")
+    while True:
+        code = lib.ERR_get_error_all(file_p, line_p, func_p, data_p, flags_p)
+        if code == 0:
+            return entries
+        reason_code = lib.ERR_GET_REASON(code)
+        lib_code = lib.ERR_GET_LIB(code)
+        data = _string(data_p[0]) if flags_p[0] & lib.ERR_TXT_STRING else None
+        entries.append(ErrorEntry(
+            lib=_string(lib.ERR_lib_error_string(code)) or "lib(%d)" % lib_code,
+            reason=_string(lib.ERR_reason_error_string(code)) or "reason(%d)" % reason_code,
+            reason_code=reason_code,
+            func=_string(func_p[0]),
+            file=_string(file_p[0]),
+            line=line_p[0],
+            data=data or None,
+            lib_code=lib_code,
+        ))
+
+
+def raise_openssl(message: str, cls=OpenSSLError) -> NoReturn:
+    """Raise ``cls(message)`` with the drained error queue."""
+    raise cls(message, drain())
+
+
+def check(ok, message: str) -> None:
+    """Raise OpenSSLError unless ``ok`` (a C return value: 1 / non-NULL) is truthy."""
+    if not ok or ok == ffi.NULL:
+        raise_openssl(message)
+
+
+def require(name: str, what: str | None = None) -> None:
+    """Raise UnsupportedError unless the build has ``name``."""
+    if not hasattr(lib, name):
+        raise UnsupportedError(
+            "%s needs OpenSSL %s or later (%s lacks %s)"
+            % (what or name, since(name) or "?", _linked(), name))
+
+
+def _linked() -> str:
+    from openssl_cmp import binding
+
+    return binding.OPENSSL_VERSION

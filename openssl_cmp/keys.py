@@ -1,0 +1,193 @@
+"""Private and public keys (``EVP_PKEY``)."""
+
+from __future__ import annotations
+
+from openssl_cmp import _bio
+from openssl_cmp._ownership import Owned
+from openssl_cmp.binding import ffi, lib
+from openssl_cmp.errors import raise_openssl
+
+__all__ = ["PrivateKey", "PublicKey"]
+
+_KEYGEN_NAMES = {"EC": "EC", "RSA": "RSA", "ED25519": "ED25519", "ED448": "ED448"}
+
+
+def _password_arg(password):
+    """``u`` for PEM readers.  None becomes b"" so OpenSSL never prompts on a terminal."""
+    if password is None:
+        return ffi.new("char[]", b"")
+    password = _bio.to_bytes(password, "password")
+    if b"\0" in password:
+        raise ValueError("password must not contain NUL bytes")
+    return ffi.new("char[]", password)
+
+
+class _Key(Owned):
+    __slots__ = ()
+    _c_type = "EVP_PKEY *"
+    _free = "EVP_PKEY_free"
+    _up_ref = "EVP_PKEY_up_ref"
+
+    @property
+    def key_type(self) -> str:
+        """``"EC"``, ``"RSA"``, ``"ED25519"`` …"""
+        return ffi.string(lib.EVP_PKEY_get0_type_name(self.ptr)).decode().upper()
+
+    @property
+    def key_size(self) -> int:
+        """Size in bits (curve size for EC)."""
+        return lib.EVP_PKEY_get_bits(self.ptr)
+
+    def public_key(self) -> "PublicKey":
+        """The public half, as a new public-only key."""
+        return PublicKey.from_der(_bio.i2d(lib.i2d_PUBKEY, self.ptr, "public key"))
+
+    def _public_der(self) -> bytes:
+        return _bio.i2d(lib.i2d_PUBKEY, self.ptr, "public key")
+
+
+class PrivateKey(_Key):
+    """A private key.  ``PrivateKey.generate("EC", curve="P-256")``."""
+
+    __slots__ = ()
+
+    @classmethod
+    def generate(cls, kind: str = "EC", *, curve: str = "P-256", bits: int = 2048) -> "PrivateKey":
+        if not isinstance(kind, str):
+            raise TypeError("kind must be str, not %s" % type(kind).__name__)
+        name = _KEYGEN_NAMES.get(kind.upper())
+        if name is None:
+            raise ValueError("kind must be one of %s, not %r" % (sorted(_KEYGEN_NAMES), kind))
+        if name == "RSA" and (not isinstance(bits, int) or bits < 1024):
+            raise ValueError("RSA bits must be an int >= 1024, not %r" % (bits,))
+        curve_c = _bio.c_string(curve, "curve") if name == "EC" else None
+        pctx = lib.EVP_PKEY_CTX_new_from_name(ffi.NULL, name.encode(), ffi.NULL)
+        if pctx == ffi.NULL:
+            raise_openssl("cannot create a %s key generator" % name)
+        try:
+            if lib.EVP_PKEY_keygen_init(pctx) != 1:
+                raise_openssl("cannot initialise %s key generation" % name)
+            if name == "EC" and lib.EVP_PKEY_CTX_set_group_name(pctx, curve_c) != 1:
+                raise_openssl("unknown EC curve %r" % curve)
+            if name == "RSA" and lib.EVP_PKEY_CTX_set_rsa_keygen_bits(pctx, bits) != 1:
+                raise_openssl("cannot set RSA key size %d" % bits)
+            out = ffi.new("EVP_PKEY **")
+            if lib.EVP_PKEY_generate(pctx, out) != 1:
+                raise_openssl("%s key generation failed" % name)
+            return cls._owned(out[0])
+        finally:
+            lib.EVP_PKEY_CTX_free(pctx)
+
+    @classmethod
+    def from_pem(cls, data, password=None) -> "PrivateKey":
+        data = _bio.to_bytes(data, "PEM data")
+        ptr = _bio.pem_read(lib.PEM_read_bio_PrivateKey, data,
+                            "private key (wrong password, or not a private key?)",
+                            _password_arg(password))
+        return cls._owned(ptr)
+
+    @classmethod
+    def from_der(cls, data) -> "PrivateKey":
+        """An unencrypted PKCS#8 or traditional DER private key."""
+        data = _bio.to_bytes(data, "DER data")
+        bio = _bio.MemBIO(data)
+        ptr = lib.d2i_PrivateKey_bio(bio.bio, ffi.NULL)
+        bio.close()
+        if ptr == ffi.NULL:
+            raise_openssl("invalid DER private key")
+        return cls._owned(ptr)
+
+    @classmethod
+    def from_file(cls, path, password=None) -> "PrivateKey":
+        data = _bio.read_path(path, "key")
+        if data.lstrip().startswith(b"-----BEGIN"):
+            return cls.from_pem(data, password)
+        return cls.from_der(data)
+
+    @classmethod
+    def from_cryptography(cls, key) -> "PrivateKey":
+        from cryptography.hazmat.primitives import serialization
+
+        der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        return cls.from_der(der)
+
+    def to_pem(self, password=None) -> bytes:
+        """PKCS#8 PEM, encrypted with AES-256-CBC when a password is given."""
+        if password is None:
+            return _bio.pem_write(lib.PEM_write_bio_PKCS8PrivateKey, self.ptr, "private key",
+                                  ffi.NULL, ffi.NULL, 0, ffi.NULL, ffi.NULL)
+        password = _bio.to_bytes(password, "password")
+        if not password:
+            raise ValueError("password must not be empty")
+        return _bio.pem_write(lib.PEM_write_bio_PKCS8PrivateKey, self.ptr, "private key",
+                              lib.EVP_aes_256_cbc(), password, len(password), ffi.NULL,
+                              ffi.NULL)
+
+    def to_der(self) -> bytes:
+        """Unencrypted PKCS#8 DER."""
+        bio = _bio.MemBIO()
+        if lib.i2d_PKCS8PrivateKey_bio(bio.bio, self.ptr, ffi.NULL, ffi.NULL, 0, ffi.NULL,
+                                       ffi.NULL) != 1:
+            raise_openssl("cannot DER-encode private key")
+        return bio.read_all()
+
+    def to_cryptography(self):
+        from cryptography.hazmat.primitives import serialization
+
+        return serialization.load_der_private_key(self.to_der(), None)
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<PrivateKey closed>"
+        return "<PrivateKey %s %d bits>" % (self.key_type, self.key_size)
+
+
+class PublicKey(_Key):
+    """A public key (SubjectPublicKeyInfo)."""
+
+    __slots__ = ()
+    _d2i = "d2i_PUBKEY"
+    _i2d = "i2d_PUBKEY"
+
+    @classmethod
+    def from_pem(cls, data) -> "PublicKey":
+        data = _bio.to_bytes(data, "PEM data")
+        return cls._owned(_bio.pem_read(lib.PEM_read_bio_PUBKEY, data, "public key"))
+
+    @classmethod
+    def from_der(cls, data) -> "PublicKey":
+        return cls._decode_der(_bio.to_bytes(data, "DER data"))
+
+    @classmethod
+    def from_cryptography(cls, key) -> "PublicKey":
+        from cryptography.hazmat.primitives import serialization
+
+        return cls.from_der(key.public_bytes(serialization.Encoding.DER,
+                                             serialization.PublicFormat.SubjectPublicKeyInfo))
+
+    def to_pem(self) -> bytes:
+        return _bio.pem_write(lib.PEM_write_bio_PUBKEY, self.ptr, "public key")
+
+    def to_der(self) -> bytes:
+        return self._encode_der()
+
+    def to_cryptography(self):
+        from cryptography.hazmat.primitives import serialization
+
+        return serialization.load_der_public_key(self.to_der())
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, PrivateKey):
+            other = other.public_key()
+        if not isinstance(other, PublicKey):
+            return NotImplemented
+        return lib.EVP_PKEY_eq(self.ptr, other.ptr) == 1
+
+    def __hash__(self) -> int:
+        return hash(self.to_der())
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<PublicKey closed>"
+        return "<PublicKey %s %d bits>" % (self.key_type, self.key_size)

@@ -1,0 +1,375 @@
+"""CMP messages and the values inside them: ``Message`` (PKIMessage), ``ITAV``
+(InfoTypeAndValue) and ``StatusInfo`` (PKIStatusInfo)."""
+
+from __future__ import annotations
+
+import os
+
+from openssl_cmp import _bio, _der
+from openssl_cmp._ownership import Owned
+from openssl_cmp.binding import ffi, lib
+from openssl_cmp.enums import ALL_FAIL_INFO_BITS, BodyType, FailInfo, PKIStatus
+from openssl_cmp.errors import raise_openssl
+
+__all__ = ["Message", "ITAV", "StatusInfo", "CertRequest"]
+
+
+class Message(Owned):
+    """A CMP PKIMessage (``OSSL_CMP_MSG``)."""
+
+    __slots__ = ()
+    _free = "OSSL_CMP_MSG_free"
+    _dup = "OSSL_CMP_MSG_dup"
+    _d2i = "d2i_OSSL_CMP_MSG"
+    _i2d = "i2d_OSSL_CMP_MSG"
+
+    @classmethod
+    def from_der(cls, data) -> "Message":
+        return cls._decode_der(data)
+
+    @classmethod
+    def read(cls, path) -> "Message":
+        """A DER message file (as written by ``openssl cmp -reqout``)."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError("path must be str or os.PathLike")
+        path_c = _bio.c_string(os.fspath(path), "path")
+        return cls._owned(lib.OSSL_CMP_MSG_read(path_c, ffi.NULL, ffi.NULL),
+                          "cannot read CMP message from %s" % path)
+
+    def to_der(self) -> bytes:
+        return self._encode_der()
+
+    def write(self, path) -> None:
+        path_c = _bio.c_string(os.fspath(path), "path")
+        if lib.OSSL_CMP_MSG_write(path_c, self.ptr) <= 0:
+            raise_openssl("cannot write CMP message to %s" % path)
+
+    @property
+    def body_type(self) -> BodyType:
+        return BodyType(lib.OSSL_CMP_MSG_get_bodytype(self.ptr))
+
+    @property
+    def transaction_id(self) -> bytes | None:
+        tid = lib.OSSL_CMP_HDR_get0_transactionID(lib.OSSL_CMP_MSG_get0_header(self.ptr))
+        if tid == ffi.NULL:
+            return None
+        return ffi.buffer(lib.ASN1_STRING_get0_data(tid), lib.ASN1_STRING_length(tid))[:]
+
+    def _header(self) -> dict:
+        hdr = lib.OSSL_CMP_MSG_get0_header(self.ptr)
+        return _der.pkiheader(_bio.i2d(lib.i2d_OSSL_CMP_PKIHEADER, hdr, "PKIHeader"))
+
+    @property
+    def sender_nonce(self) -> bytes | None:
+        return self._header().get("sender_nonce")
+
+    @property
+    def recip_nonce(self) -> bytes | None:
+        return self._header().get("recip_nonce")
+
+    @property
+    def sender_kid(self) -> bytes | None:
+        """senderKID: the PBM reference value, or the signer's key identifier."""
+        return self._header().get("sender_kid")
+
+    @property
+    def sender(self):
+        """The sender as a ``GeneralName``."""
+        from openssl_cmp.objects import GeneralName
+
+        return GeneralName.from_der(self._header()["sender"])
+
+    @property
+    def recipient(self):
+        from openssl_cmp.objects import GeneralName
+
+        return GeneralName.from_der(self._header()["recipient"])
+
+    @property
+    def pvno(self) -> int:
+        return self._header()["pvno"]
+
+    def __eq__(self, other):
+        if not isinstance(other, Message):
+            return NotImplemented
+        return self.to_der() == other.to_der()
+
+    def __hash__(self):
+        return hash(self.to_der())
+
+    def __repr__(self):
+        if self.closed:
+            return "<Message closed>"
+        return "<Message %s tid=%s>" % (self.body_type.name,
+                                        (self.transaction_id or b"").hex()[:16])
+
+
+def _oid_text(obj) -> str:
+    buf = ffi.new("char[]", 128)
+    n = lib.OBJ_obj2txt(buf, 128, obj, 1)
+    if n <= 0:
+        raise_openssl("cannot print OID")
+    return ffi.string(buf).decode()
+
+
+class ITAV(Owned):
+    """An InfoTypeAndValue: ``ITAV("1.3.6.1.5.5.7.4.17")`` (value absent) or with the DER of
+    its value: ``ITAV(oid, value_der=b"\\x30\\x00")``."""
+
+    __slots__ = ()
+    _free = "OSSL_CMP_ITAV_free"
+    _dup = "OSSL_CMP_ITAV_dup"
+
+    def __init__(self, type_oid: str, value_der: bytes | None = None):
+        oid_c = _bio.c_string(type_oid, "ITAV type OID")
+        if value_der is not None and not isinstance(value_der, (bytes, bytearray)):
+            raise TypeError("value_der must be bytes or None, not %s"
+                            % type(value_der).__name__)
+        obj = lib.OBJ_txt2obj(oid_c, 0)
+        if obj == ffi.NULL:
+            raise_openssl("invalid ITAV type %r" % type_oid)
+        value = ffi.NULL
+        if value_der is not None:
+            try:
+                value, used = _bio.d2i(lib.d2i_ASN1_TYPE, bytes(value_der), "ITAV value")
+            except BaseException:
+                lib.ASN1_OBJECT_free(obj)
+                raise
+            if used != len(value_der):
+                lib.ASN1_TYPE_free(value)
+                lib.ASN1_OBJECT_free(obj)
+                raise ValueError("trailing bytes after the ITAV value DER")
+        itav = lib.OSSL_CMP_ITAV_create(obj, value)  # consumes obj and value on success
+        if itav == ffi.NULL:
+            lib.ASN1_OBJECT_free(obj)
+            if value != ffi.NULL:
+                lib.ASN1_TYPE_free(value)
+            raise_openssl("cannot create ITAV")
+        self._ptr = ffi.gc(itav, lib.OSSL_CMP_ITAV_free)
+
+    @property
+    def type(self) -> str:
+        """The infoType as a dotted OID."""
+        return _oid_text(lib.OSSL_CMP_ITAV_get0_type(self.ptr))
+
+    @property
+    def name(self) -> str:
+        """The infoType's short name (``"signKeyPairTypes"``), or the dotted OID."""
+        nid = lib.OBJ_obj2nid(lib.OSSL_CMP_ITAV_get0_type(self.ptr))
+        if nid == lib.NID_undef:
+            return self.type
+        return ffi.string(lib.OBJ_nid2sn(nid)).decode()
+
+    @property
+    def value_der(self) -> bytes | None:
+        value = lib.OSSL_CMP_ITAV_get0_value(self.ptr)
+        if value == ffi.NULL:
+            return None
+        return _bio.i2d(lib.i2d_ASN1_TYPE, value, "ITAV value")
+
+    def __eq__(self, other):
+        if not isinstance(other, ITAV):
+            return NotImplemented
+        return (self.type, self.value_der) == (other.type, other.value_der)
+
+    def __hash__(self):
+        return hash((self.type, self.value_der))
+
+    def __repr__(self):
+        if self.closed:
+            return "<ITAV closed>"
+        value = self.value_der
+        return "<ITAV %s%s>" % (self.name, "" if value is None else " %d bytes" % len(value))
+
+
+def itavs_from_stack(sk, owned: bool) -> list[ITAV]:
+    if sk == ffi.NULL:
+        return []
+    try:
+        return [ITAV._copied(lib.sk_OSSL_CMP_ITAV_value(sk, i))
+                for i in range(lib.sk_OSSL_CMP_ITAV_num(sk))]
+    finally:
+        if owned:
+            lib.sk_OSSL_CMP_ITAV_pop_free(sk, ffi.addressof(lib, "OSSL_CMP_ITAV_free"))
+
+
+class StatusInfo:
+    """A PKIStatusInfo as a Python value: ``StatusInfo(PKIStatus.REJECTION,
+    FailInfo.BAD_REQUEST, "no")``.  ``text`` may be a str or a list of str."""
+
+    __slots__ = ("status", "fail_info", "texts")
+
+    def __init__(self, status, fail_info=0, text=None):
+        if isinstance(status, bool) or not isinstance(status, int):
+            raise TypeError("status must be a PKIStatus or int, not %s" % type(status).__name__)
+        if not 0 <= status <= 6:
+            raise ValueError("PKIStatus must be 0..6, not %r" % (status,))
+        if isinstance(fail_info, bool) or not isinstance(fail_info, int):
+            raise TypeError("fail_info must be a FailInfo or int")
+        if not 0 <= fail_info <= ALL_FAIL_INFO_BITS:
+            raise ValueError("fail_info has bits outside PKIFailureInfo: %#x" % fail_info)
+        if text is None:
+            texts = []
+        elif isinstance(text, str):
+            texts = [text]
+        elif isinstance(text, (list, tuple)) and all(isinstance(t, str) for t in text):
+            texts = list(text)
+        else:
+            raise TypeError("text must be str, a list of str or None")
+        for t in texts:
+            if "\0" in t:
+                raise ValueError("status text must not contain NUL characters")
+        self.status = PKIStatus(status)
+        self.fail_info = FailInfo(fail_info)
+        self.texts = texts
+
+    @property
+    def text(self) -> str | None:
+        """The first status string (None if there is none)."""
+        return self.texts[0] if self.texts else None
+
+    @classmethod
+    def _from_c(cls, pkisi) -> "StatusInfo":
+        """From a borrowed ``OSSL_CMP_PKISI *`` (no getters in C: read its DER)."""
+        status, fail_info, texts = _der.pkistatusinfo(
+            _bio.i2d(lib.i2d_OSSL_CMP_PKISI, pkisi, "PKIStatusInfo"))
+        obj = object.__new__(cls)
+        obj.status = PKIStatus(status) if -5 <= status <= 6 else status
+        obj.fail_info = FailInfo(fail_info & ALL_FAIL_INFO_BITS)
+        obj.texts = texts
+        return obj
+
+    def _to_c(self):
+        """A new ``OSSL_CMP_PKISI *`` (the caller, usually OpenSSL, frees it)."""
+        text = self.texts[0].encode("utf-8") if self.texts else ffi.NULL
+        si = lib.OSSL_CMP_STATUSINFO_new(int(self.status), int(self.fail_info), text)
+        if si == ffi.NULL:
+            raise_openssl("cannot create PKIStatusInfo")
+        return si
+
+    def __str__(self) -> str:
+        si = self._to_c()
+        try:
+            buf = ffi.new("char[]", lib.OSSL_CMP_PKISI_BUFLEN)
+            if lib.OSSL_CMP_snprint_PKIStatusInfo(si, buf, lib.OSSL_CMP_PKISI_BUFLEN) == ffi.NULL:
+                raise_openssl("cannot print PKIStatusInfo")
+            return ffi.string(buf).decode("utf-8", "replace")
+        finally:
+            lib.OSSL_CMP_PKISI_free(si)
+
+    def __eq__(self, other):
+        if not isinstance(other, StatusInfo):
+            return NotImplemented
+        return (self.status, self.fail_info, self.texts) == \
+            (other.status, other.fail_info, other.texts)
+
+    def __hash__(self):
+        return hash((self.status, int(self.fail_info), tuple(self.texts)))
+
+    def __repr__(self):
+        return "StatusInfo(%s, %s, %r)" % (self.status.name, self.fail_info.names() or 0,
+                                          self.texts)
+
+
+def _tmpl_public_key_der(tmpl) -> bytes | None:
+    """SubjectPublicKeyInfo DER of a CertTemplate, without the 3.2+ getter: the template's
+    ``publicKey [6] IMPLICIT SubjectPublicKeyInfo`` with the tag put back to SEQUENCE."""
+    seq = _der.single(_bio.i2d(lib.i2d_OSSL_CRMF_CERTTEMPLATE, tmpl, "CertTemplate"))
+    for field in _der.children(seq.value):
+        if field.tag == 0xA6:
+            return b"\x30" + field.raw[1:]
+    return None
+
+
+class CertRequest(Owned):
+    """A CRMF certificate request message (``OSSL_CRMF_MSG``): what a server handler gets
+    for IR/CR/KUR, and what ``Context.setup_crm`` returns."""
+
+    __slots__ = ()
+    _free = "OSSL_CRMF_MSG_free"
+    _dup = "OSSL_CRMF_MSG_dup"
+    _d2i = "d2i_OSSL_CRMF_MSG"
+    _i2d = "i2d_OSSL_CRMF_MSG"
+
+    @classmethod
+    def from_der(cls, data) -> "CertRequest":
+        return cls._decode_der(data)
+
+    def to_der(self) -> bytes:
+        return self._encode_der()
+
+    @property
+    def cert_req_id(self) -> int:
+        return lib.OSSL_CRMF_MSG_get_certReqId(self.ptr)
+
+    def _tmpl(self):
+        tmpl = lib.OSSL_CRMF_MSG_get0_tmpl(self.ptr)
+        if tmpl == ffi.NULL:
+            raise_openssl("CRMF message has no certificate template")
+        return tmpl
+
+    @property
+    def subject(self):
+        from openssl_cmp.objects import Name
+
+        name = lib.OSSL_CRMF_CERTTEMPLATE_get0_subject(self._tmpl())
+        return None if name == ffi.NULL else Name._copied(ffi.cast("X509_NAME *", name))
+
+    @property
+    def issuer(self):
+        from openssl_cmp.objects import Name
+
+        name = lib.OSSL_CRMF_CERTTEMPLATE_get0_issuer(self._tmpl())
+        return None if name == ffi.NULL else Name._copied(ffi.cast("X509_NAME *", name))
+
+    @property
+    def serial_number(self) -> int | None:
+        from openssl_cmp.objects import _asn1_integer_to_int
+
+        serial = lib.OSSL_CRMF_CERTTEMPLATE_get0_serialNumber(self._tmpl())
+        return None if serial == ffi.NULL else _asn1_integer_to_int(serial)
+
+    @property
+    def public_key(self):
+        """The requested public key (``PublicKey``), or None."""
+        from openssl_cmp.keys import PublicKey
+
+        tmpl = self._tmpl()
+        if hasattr(lib, "OSSL_CRMF_CERTTEMPLATE_get0_publicKey"):
+            pub = lib.OSSL_CRMF_CERTTEMPLATE_get0_publicKey(tmpl)
+            if pub == ffi.NULL:
+                return None
+            der = _bio.i2d(lib.i2d_X509_PUBKEY, pub, "public key")
+        else:
+            der = _tmpl_public_key_der(tmpl)
+            if der is None:
+                return None
+        return PublicKey.from_der(der)
+
+    @property
+    def extensions(self):
+        """The requested extensions (``Extensions``), or None."""
+        from openssl_cmp.objects import Extensions
+
+        exts = lib.OSSL_CRMF_CERTTEMPLATE_get0_extensions(self._tmpl())
+        if exts == ffi.NULL:
+            return None
+        return Extensions.from_der(_bio.i2d(lib.i2d_X509_EXTENSIONS, exts, "extensions"))
+
+    @property
+    def old_cert_id(self):
+        """``(issuer Name, serial int)`` of the oldCertID control (KUR), or None."""
+        from openssl_cmp.objects import Name, _asn1_integer_to_int
+
+        cid = lib.OSSL_CRMF_MSG_get0_regCtrl_oldCertID(self.ptr)
+        if cid == ffi.NULL:
+            return None
+        issuer = lib.OSSL_CRMF_CERTID_get0_issuer(cid)
+        serial = lib.OSSL_CRMF_CERTID_get0_serialNumber(cid)
+        return (Name._copied(ffi.cast("X509_NAME *", issuer)),
+                _asn1_integer_to_int(serial))
+
+    def __repr__(self):
+        if self.closed:
+            return "<CertRequest closed>"
+        return "<CertRequest id=%d subject=%s>" % (self.cert_req_id, self.subject)

@@ -1,0 +1,757 @@
+"""X.509 value objects: certificates, CRLs, names, general names, trust stores, CSRs,
+extensions and policies.
+
+Refcounted types (``X509``, ``X509_STORE``, ``X509_CRL``) are shared by reference count;
+the others (``X509_NAME``, ``X509_REQ``, extensions, policies) are copied whenever they cross
+the boundary, so a Python object never aliases memory that C may free.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from typing import Iterable, Mapping
+
+from openssl_cmp import _bio, _names
+from openssl_cmp._ownership import Owned
+from openssl_cmp.binding import ffi, lib
+from openssl_cmp.errors import raise_openssl
+from openssl_cmp.keys import PrivateKey, PublicKey
+
+__all__ = ["Certificate", "CRL", "Name", "GeneralName", "TrustStore", "CSR", "Extensions",
+           "PolicyInfo"]
+
+
+def _from_file(cls, path, **kw):
+    data = _bio.read_path(path, cls.__name__)
+    if data.lstrip().startswith(b"-----BEGIN"):
+        return cls.from_pem(data, **kw)
+    return cls.from_der(data)
+
+
+def _asn1_time(ptr) -> datetime.datetime:
+    """ASN1_TIME (UTCTime or GeneralizedTime, as DER requires: ...Z) -> aware datetime."""
+    raw = ffi.string(ffi.cast("char *", lib.ASN1_STRING_get0_data(ptr)),
+                     lib.ASN1_STRING_length(ptr)).decode("ascii")
+    fmt = "%y%m%d%H%M%SZ" if len(raw) == 13 else "%Y%m%d%H%M%SZ"
+    return datetime.datetime.strptime(raw, fmt).replace(tzinfo=datetime.timezone.utc)
+
+
+def _asn1_integer_to_int(ptr) -> int:
+    bn = lib.ASN1_INTEGER_to_BN(ptr, ffi.NULL)
+    if bn == ffi.NULL:
+        raise_openssl("cannot read an ASN.1 INTEGER")
+    try:
+        n = (lib.BN_num_bits(bn) + 7) // 8
+        buf = ffi.new("unsigned char[]", max(n, 1))
+        lib.BN_bn2binpad(bn, buf, n)
+        value = int.from_bytes(ffi.buffer(buf, n)[:], "big")
+        return -value if lib.BN_is_negative(bn) else value
+    finally:
+        lib.BN_free(bn)
+
+
+def int_to_asn1_integer(value: int):
+    """A new ``ASN1_INTEGER *`` (caller frees) for a Python int."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("serial number must be int, not %s" % type(value).__name__)
+    raw = abs(value).to_bytes(max((abs(value).bit_length() + 7) // 8, 1), "big")
+    bn = lib.BN_bin2bn(raw, len(raw), ffi.NULL)
+    if bn == ffi.NULL:
+        raise_openssl("cannot convert integer")
+    try:
+        if value < 0:
+            lib.BN_set_negative(bn, 1)
+        asn1 = lib.BN_to_ASN1_INTEGER(bn, ffi.NULL)
+        if asn1 == ffi.NULL:
+            raise_openssl("cannot convert integer")
+        return asn1
+    finally:
+        lib.BN_free(bn)
+
+
+def asn1_string_bytes(ptr) -> bytes:
+    return ffi.buffer(lib.ASN1_STRING_get0_data(ptr), lib.ASN1_STRING_length(ptr))[:]
+
+
+class Certificate(Owned):
+    """An X.509 certificate."""
+
+    __slots__ = ()
+    _c_type = "X509 *"
+    _free = "X509_free"
+    _up_ref = "X509_up_ref"
+    _d2i = "d2i_X509"
+    _i2d = "i2d_X509"
+
+    @classmethod
+    def from_pem(cls, data) -> "Certificate":
+        data = _bio.to_bytes(data, "PEM data")
+        return cls._owned(_bio.pem_read(lib.PEM_read_bio_X509, data, "certificate"))
+
+    @classmethod
+    def from_der(cls, data) -> "Certificate":
+        return cls._decode_der(data)
+
+    @classmethod
+    def from_file(cls, path) -> "Certificate":
+        return _from_file(cls, path)
+
+    @classmethod
+    def list_from_pem(cls, data) -> list:
+        """Every certificate of a PEM bundle, in order."""
+        data = _bio.to_bytes(data, "PEM data")
+        marker = b"-----BEGIN CERTIFICATE-----"
+        chunks = [marker + c for c in data.split(marker)[1:]]
+        if not chunks:
+            raise ValueError("no PEM certificate found")
+        return [cls.from_pem(c) for c in chunks]
+
+    @classmethod
+    def from_cryptography(cls, cert) -> "Certificate":
+        from cryptography.hazmat.primitives import serialization
+
+        return cls.from_der(cert.public_bytes(serialization.Encoding.DER))
+
+    def to_der(self) -> bytes:
+        return self._encode_der()
+
+    def to_pem(self) -> bytes:
+        return _bio.pem_write(lib.PEM_write_bio_X509, self.ptr, "certificate")
+
+    def to_cryptography(self):
+        from cryptography import x509
+
+        return x509.load_der_x509_certificate(self.to_der())
+
+    @property
+    def subject(self) -> "Name":
+        return Name._copied(lib.X509_get_subject_name(self.ptr))
+
+    @property
+    def issuer(self) -> "Name":
+        return Name._copied(lib.X509_get_issuer_name(self.ptr))
+
+    @property
+    def serial_number(self) -> int:
+        return _asn1_integer_to_int(lib.X509_get0_serialNumber(self.ptr))
+
+    @property
+    def not_valid_before(self) -> datetime.datetime:
+        return _asn1_time(lib.X509_get0_notBefore(self.ptr))
+
+    @property
+    def not_valid_after(self) -> datetime.datetime:
+        return _asn1_time(lib.X509_get0_notAfter(self.ptr))
+
+    def public_key(self) -> PublicKey:
+        return PublicKey._owned(lib.X509_get_pubkey(self.ptr), "certificate has no public key")
+
+    def fingerprint(self, algorithm: str = "sha256") -> bytes:
+        return hashlib.new(algorithm, self.to_der()).digest()
+
+    def extensions(self) -> "Extensions":
+        exts = lib.X509_get0_extensions(self.ptr)
+        if exts == ffi.NULL:
+            return Extensions({})
+        return Extensions.from_der(_bio.i2d(lib.i2d_X509_EXTENSIONS, exts, "extensions"))
+
+    def is_issued_by(self, issuer: "Certificate") -> bool:
+        """Name chaining and signature check against ``issuer``'s key."""
+        _check_type(issuer, Certificate, "issuer")
+        if lib.X509_check_issued(issuer.ptr, self.ptr) != 0:  # X509_V_OK == 0
+            return False
+        ok = lib.X509_verify(self.ptr, lib.X509_get0_pubkey(issuer.ptr)) == 1
+        lib.ERR_clear_error()  # a failed verify leaves an expected error behind
+        return ok
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Certificate):
+            return NotImplemented
+        return lib.X509_cmp(self.ptr, other.ptr) == 0
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint())
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<Certificate closed>"
+        return "<Certificate subject=%r serial=%#x>" % (str(self.subject), self.serial_number)
+
+
+class CRL(Owned):
+    """An X.509 certificate revocation list."""
+
+    __slots__ = ()
+    _free = "X509_CRL_free"
+    _up_ref = "X509_CRL_up_ref"
+    _d2i = "d2i_X509_CRL"
+    _i2d = "i2d_X509_CRL"
+
+    @classmethod
+    def from_pem(cls, data) -> "CRL":
+        data = _bio.to_bytes(data, "PEM data")
+        return cls._owned(_bio.pem_read(lib.PEM_read_bio_X509_CRL, data, "CRL"))
+
+    @classmethod
+    def from_der(cls, data) -> "CRL":
+        return cls._decode_der(data)
+
+    @classmethod
+    def from_file(cls, path) -> "CRL":
+        return _from_file(cls, path)
+
+    def to_der(self) -> bytes:
+        return self._encode_der()
+
+    def to_pem(self) -> bytes:
+        return _bio.pem_write(lib.PEM_write_bio_X509_CRL, self.ptr, "CRL")
+
+
+class Name(Owned):
+    """An X.509 distinguished name.  ``Name.parse("/CN=a/O=b")`` or
+    ``Name.from_rfc4514("CN=a,O=b")``; ``str(name)`` is RFC 4514."""
+
+    __slots__ = ()
+    _free = "X509_NAME_free"
+    _dup = "X509_NAME_dup"
+    _d2i = "d2i_X509_NAME"
+    _i2d = "i2d_X509_NAME"
+
+    @classmethod
+    def _build(cls, rdns, text) -> "Name":
+        name = cls._owned(lib.X509_NAME_new())
+        for rdn in rdns:
+            for i, (attr, value) in enumerate(rdn):
+                attr_c = _bio.c_string(attr, "name attribute")
+                value_c = value.encode("utf-8")
+                # set=0 starts a new RDN; -1 appends to the previous one (multi-valued RDN)
+                if lib.X509_NAME_add_entry_by_txt(name.ptr, attr_c, lib.MBSTRING_UTF8, value_c,
+                                                  len(value_c), -1, 0 if i == 0 else -1) != 1:
+                    name.close()
+                    raise_openssl("invalid name %r (attribute %r)" % (text, attr))
+        return name
+
+    @classmethod
+    def parse(cls, text: str) -> "Name":
+        """The openssl command-line form: ``/CN=a/O=b`` (``+`` joins a multi-valued RDN)."""
+        if not isinstance(text, str):
+            raise TypeError("name must be str, not %s" % type(text).__name__)
+        return cls._build(_names.parse_openssl(text), text)
+
+    @classmethod
+    def from_rfc4514(cls, text: str) -> "Name":
+        if not isinstance(text, str):
+            raise TypeError("name must be str, not %s" % type(text).__name__)
+        return cls._build(_names.parse_rfc4514(text), text)
+
+    @classmethod
+    def from_der(cls, data) -> "Name":
+        return cls._decode_der(data)
+
+    @classmethod
+    def from_cryptography(cls, name) -> "Name":
+        return cls.from_der(name.public_bytes())
+
+    def to_der(self) -> bytes:
+        return self._encode_der()
+
+    def to_cryptography(self):
+        from cryptography import x509
+
+        # cryptography has no DER loader for names; RFC 4514 text round-trips
+        return x509.Name.from_rfc4514_string(str(self))
+
+    def __str__(self) -> str:
+        bio = _bio.MemBIO()
+        if lib.X509_NAME_print_ex(bio.bio, self.ptr, 0, lib.XN_FLAG_RFC2253) < 0:
+            raise_openssl("cannot print name")
+        return bio.read_all().decode("utf-8")
+
+    def __len__(self) -> int:
+        return lib.X509_NAME_entry_count(self.ptr)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            other = Name.parse(other) if other.startswith("/") else Name.from_rfc4514(other)
+        if not isinstance(other, Name):
+            return NotImplemented
+        return lib.X509_NAME_cmp(self.ptr, other.ptr) == 0
+
+    def __hash__(self) -> int:
+        return hash(self.to_der())
+
+    def __repr__(self) -> str:
+        return "<Name %r>" % (str(self) if not self.closed else "closed")
+
+
+def as_name(value, what: str) -> Name:
+    """A Name from a Name or a string in either text form."""
+    if isinstance(value, Name):
+        return value
+    if isinstance(value, str):
+        return Name.parse(value) if value.startswith("/") else Name.from_rfc4514(value)
+    raise TypeError("%s must be a Name or str, not %s" % (what, type(value).__name__))
+
+
+_GEN_TYPES = {"DNS": "GEN_DNS", "IP": "GEN_IPADD", "URI": "GEN_URI", "EMAIL": "GEN_EMAIL",
+              "RID": "GEN_RID"}
+
+
+class GeneralName(Owned):
+    """A GeneralName (subjectAltName entry, RFC 5280)."""
+
+    __slots__ = ()
+    _free = "GENERAL_NAME_free"
+    _dup = "GENERAL_NAME_dup"
+    _d2i = "d2i_GENERAL_NAME"
+    _i2d = "i2d_GENERAL_NAME"
+
+    @classmethod
+    def _a2i(cls, kind: str, value: str) -> "GeneralName":
+        value_c = _bio.c_string(value, kind + " value")
+        if not value_c:
+            raise ValueError("%s value must not be empty" % kind)
+        ptr = lib.a2i_GENERAL_NAME(ffi.NULL, ffi.NULL, ffi.NULL, getattr(lib, _GEN_TYPES[kind]),
+                                   value_c, 0)
+        if ptr == ffi.NULL:
+            raise_openssl("invalid %s general name %r" % (kind, value))
+        return cls._owned(ptr)
+
+    @classmethod
+    def dns(cls, value: str) -> "GeneralName":
+        return cls._a2i("DNS", value)
+
+    @classmethod
+    def ip(cls, value: str) -> "GeneralName":
+        return cls._a2i("IP", value)
+
+    @classmethod
+    def uri(cls, value: str) -> "GeneralName":
+        return cls._a2i("URI", value)
+
+    @classmethod
+    def email(cls, value: str) -> "GeneralName":
+        return cls._a2i("EMAIL", value)
+
+    @classmethod
+    def directory(cls, name) -> "GeneralName":
+        name = as_name(name, "directory name")
+        gen = cls._owned(lib.GENERAL_NAME_new())
+        copy = lib.X509_NAME_dup(name.ptr)
+        if copy == ffi.NULL:
+            gen.close()
+            raise_openssl("cannot copy name")
+        lib.GENERAL_NAME_set0_value(gen.ptr, lib.GEN_DIRNAME, copy)
+        return gen
+
+    @classmethod
+    def parse(cls, text: str) -> "GeneralName":
+        """``"DNS:a.example"``, ``"IP:192.0.2.1"``, ``"URI:…"``, ``"email:…"``,
+        ``"dirName:/CN=x"``, ``"RID:1.2.3"`` (the openssl config spelling)."""
+        if not isinstance(text, str):
+            raise TypeError("general name must be str, not %s" % type(text).__name__)
+        kind, sep, value = text.partition(":")
+        if not sep:
+            raise ValueError("general name %r must look like TYPE:value" % text)
+        key = kind.strip().upper()
+        if key == "DIRNAME":
+            return cls.directory(value)
+        if key not in _GEN_TYPES:
+            raise ValueError("unsupported general name type %r in %r (use DNS, IP, URI, "
+                             "email, dirName or RID)" % (kind, text))
+        return cls._a2i(key, value)
+
+    @classmethod
+    def from_der(cls, data) -> "GeneralName":
+        return cls._decode_der(data)
+
+    def to_der(self) -> bytes:
+        return self._encode_der()
+
+    def __str__(self) -> str:
+        bio = _bio.MemBIO()
+        lib.GENERAL_NAME_print(bio.bio, self.ptr)
+        return bio.read_all().decode("utf-8", "replace")
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, GeneralName):
+            return NotImplemented
+        return self.to_der() == other.to_der()
+
+    def __hash__(self) -> int:
+        return hash(self.to_der())
+
+    def __repr__(self) -> str:
+        return "<GeneralName %s>" % (str(self) if not self.closed else "closed")
+
+
+def as_general_name(value, what="subject alt name") -> GeneralName:
+    if isinstance(value, GeneralName):
+        return value
+    if isinstance(value, str):
+        return GeneralName.parse(value)
+    raise TypeError("%s must be a GeneralName or str, not %s" % (what, type(value).__name__))
+
+
+def _check_type(value, cls, what):
+    if not isinstance(value, cls):
+        raise TypeError("%s must be %s, not %s" % (what, cls.__name__, type(value).__name__))
+
+
+class TrustStore(Owned):
+    """An ``X509_STORE`` of trust anchors (and CRLs).  Shared by reference: a context that
+    was given this store sees later additions."""
+
+    __slots__ = ()
+    _free = "X509_STORE_free"
+    _up_ref = "X509_STORE_up_ref"
+
+    def __init__(self, certs: Iterable[Certificate] = (), *, flags: int = 0):
+        certs = list(certs)
+        for cert in certs:
+            _check_type(cert, Certificate, "trusted certificate")
+        if not isinstance(flags, int):
+            raise TypeError("flags must be int")
+        ptr = lib.X509_STORE_new()
+        if ptr == ffi.NULL:
+            raise_openssl("cannot create X509_STORE")
+        self._ptr = ffi.gc(ptr, lib.X509_STORE_free)
+        if flags:
+            self.set_flags(flags)
+        for cert in certs:
+            self.add(cert)
+
+    @classmethod
+    def from_file(cls, path) -> "TrustStore":
+        """Every certificate (and CRL) of a PEM file."""
+        store = cls()
+        if lib.X509_STORE_load_file(store.ptr, _bio.c_string(str(path), "path")) != 1:
+            store.close()
+            raise_openssl("cannot load trust anchors from %s" % path)
+        return store
+
+    def add(self, cert: Certificate) -> None:
+        _check_type(cert, Certificate, "certificate")
+        if lib.X509_STORE_add_cert(self.ptr, cert.ptr) != 1:
+            raise_openssl("cannot add certificate to the trust store")
+
+    def add_crl(self, crl: CRL) -> None:
+        _check_type(crl, CRL, "crl")
+        if lib.X509_STORE_add_crl(self.ptr, crl.ptr) != 1:
+            raise_openssl("cannot add CRL to the trust store")
+
+    def set_flags(self, flags: int) -> None:
+        """``X509_V_FLAG_*`` bits (e.g. ``lib.X509_V_FLAG_PARTIAL_CHAIN``)."""
+        if lib.X509_STORE_set_flags(self.ptr, flags) != 1:
+            raise_openssl("cannot set trust store flags")
+
+    @property
+    def certs(self) -> list[Certificate]:
+        return certs_from_stack(lib.X509_STORE_get1_all_certs(self.ptr), owned=True)
+
+    def __len__(self) -> int:
+        return len(self.certs)
+
+    def __repr__(self) -> str:
+        return "<TrustStore %d certs>" % len(self) if not self.closed else "<TrustStore closed>"
+
+
+def certs_from_stack(sk, owned: bool) -> list[Certificate]:
+    """Python list of Certificates from a ``STACK_OF(X509)``; an owned stack is freed."""
+    if sk == ffi.NULL:
+        return []
+    try:
+        return [Certificate._borrowed(lib.sk_X509_value(sk, i))
+                for i in range(lib.sk_X509_num(sk))]
+    finally:
+        if owned:
+            lib.sk_X509_pop_free(sk, ffi.addressof(lib, "X509_free"))
+
+
+class CertStack:
+    """A temporary ``STACK_OF(X509)`` holding references to Python certificates, for set1
+    calls (which copy it); freed when the ``with`` block ends."""
+
+    def __init__(self, certs, what: str):
+        if certs is None:
+            certs = ()
+        if isinstance(certs, Certificate):
+            certs = (certs,)
+        self.certs = list(certs)
+        for c in self.certs:
+            _check_type(c, Certificate, what)
+
+    def __enter__(self):
+        sk = lib.sk_X509_new_null()
+        if sk == ffi.NULL:
+            raise_openssl("cannot allocate a certificate stack")
+        self.sk = sk
+        for c in self.certs:
+            if lib.sk_X509_push(sk, c.ptr) <= 0:
+                lib.sk_X509_free(sk)
+                raise_openssl("cannot build a certificate stack")
+        return sk
+
+    def __exit__(self, *exc):
+        lib.sk_X509_free(self.sk)  # the certificates stay owned by their Python objects
+
+
+class CSR(Owned):
+    """A PKCS#10 certificate signing request (``X509_REQ``)."""
+
+    __slots__ = ()
+    _free = "X509_REQ_free"
+    _dup = "X509_REQ_dup"
+    _d2i = "d2i_X509_REQ"
+    _i2d = "i2d_X509_REQ"
+
+    @classmethod
+    def from_pem(cls, data) -> "CSR":
+        data = _bio.to_bytes(data, "PEM data")
+        return cls._owned(_bio.pem_read(lib.PEM_read_bio_X509_REQ, data, "CSR"))
+
+    @classmethod
+    def from_der(cls, data) -> "CSR":
+        return cls._decode_der(data)
+
+    @classmethod
+    def from_file(cls, path) -> "CSR":
+        return _from_file(cls, path)
+
+    @classmethod
+    def from_cryptography(cls, csr) -> "CSR":
+        from cryptography.hazmat.primitives import serialization
+
+        return cls.from_der(csr.public_bytes(serialization.Encoding.DER))
+
+    @classmethod
+    def build(cls, subject, key: PrivateKey, sans: Iterable = (), extensions=None) -> "CSR":
+        """A CSR for ``subject`` signed by ``key`` (SHA-256; none for EdDSA), with optional
+        subjectAltNames (``GeneralName`` or ``"DNS:…"`` strings) and ``Extensions``."""
+        subject = as_name(subject, "subject")
+        _check_type(key, PrivateKey, "key")
+        sans = [as_general_name(s) for s in sans]
+        ext_map = {}
+        if sans:
+            ext_map["subjectAltName"] = ",".join(_san_config(s) for s in sans)
+        exts = Extensions(ext_map) if ext_map else None
+        if extensions is not None:
+            _check_type(extensions, Extensions, "extensions")
+        req = cls._owned(lib.X509_REQ_new())
+        try:
+            ok = (lib.X509_REQ_set_version(req.ptr, 0) == 1
+                  and lib.X509_REQ_set_subject_name(req.ptr, subject.ptr) == 1
+                  and lib.X509_REQ_set_pubkey(req.ptr, key.ptr) == 1)
+            if not ok:
+                raise_openssl("cannot build CSR")
+            for e in (exts, extensions):
+                if e is not None and len(e) and \
+                        lib.X509_REQ_add_extensions(req.ptr, e.ptr) != 1:
+                    raise_openssl("cannot add extensions to CSR")
+            if lib.X509_REQ_sign(req.ptr, key.ptr, _digest_for(key)) <= 0:
+                raise_openssl("cannot sign CSR")
+        except BaseException:
+            req.close()
+            raise
+        return req
+
+    def to_der(self) -> bytes:
+        return self._encode_der()
+
+    def to_pem(self) -> bytes:
+        return _bio.pem_write(lib.PEM_write_bio_X509_REQ, self.ptr, "CSR")
+
+    def to_cryptography(self):
+        from cryptography import x509
+
+        return x509.load_der_x509_csr(self.to_der())
+
+    @property
+    def subject(self) -> Name:
+        return Name._copied(lib.X509_REQ_get_subject_name(self.ptr))
+
+    def public_key(self) -> PublicKey:
+        return PublicKey._owned(lib.X509_REQ_get_pubkey(self.ptr), "CSR has no public key")
+
+    def extensions(self) -> "Extensions":
+        sk = lib.X509_REQ_get_extensions(self.ptr)
+        if sk == ffi.NULL:
+            lib.ERR_clear_error()
+            return Extensions({})
+        try:
+            return Extensions.from_der(_bio.i2d(lib.i2d_X509_EXTENSIONS, sk, "extensions"))
+        finally:
+            lib.sk_X509_EXTENSION_pop_free(sk, ffi.addressof(lib, "X509_EXTENSION_free"))
+
+    def __eq__(self, other):
+        if not isinstance(other, CSR):
+            return NotImplemented
+        return self.to_der() == other.to_der()
+
+    def __hash__(self):
+        return hash(self.to_der())
+
+
+def _digest_for(key) -> object:
+    # EdDSA signs the message itself: OpenSSL wants no digest for it.
+    return ffi.NULL if key.key_type in ("ED25519", "ED448") else lib.EVP_sha256()
+
+
+def _san_config(gen: GeneralName) -> str:
+    """A GeneralName in openssl config syntax (for subjectAltName=…)."""
+    text = str(gen)
+    kind, _, value = text.partition(":")
+    return {"IP Address": "IP", "DirName": "dirName"}.get(kind, kind) + ":" + value
+
+
+class Extensions(Owned):
+    """A list of X.509v3 extensions (``X509_EXTENSIONS``), built from openssl config syntax:
+    ``Extensions({"subjectAltName": "DNS:a.example", "keyUsage": "critical,digitalSignature"})``.
+    Immutable once built."""
+
+    __slots__ = ()
+    _free = ""  # a stack: freed with pop_free by _free_extensions (see _owned)
+    _d2i = "d2i_X509_EXTENSIONS"
+    _i2d = "i2d_X509_EXTENSIONS"
+
+    def __init__(self, extensions: Mapping[str, str] | Iterable = ()):
+        items = list(extensions.items()) if isinstance(extensions, Mapping) else list(extensions)
+        sk = lib.sk_X509_EXTENSION_new_null()
+        if sk == ffi.NULL:
+            raise_openssl("cannot allocate extensions")
+        self._ptr = ffi.gc(sk, _free_extensions)
+        v3ctx = ffi.new("X509V3_CTX *")
+        lib.X509V3_set_ctx(v3ctx, ffi.NULL, ffi.NULL, ffi.NULL, ffi.NULL, 0)
+        for item in items:
+            if not (isinstance(item, tuple) and len(item) == 2):
+                raise TypeError("extensions must be a mapping or (name, value) pairs")
+            name, value = item
+            name_c = _bio.c_string(name, "extension name")
+            value_c = _bio.c_string(value, "extension value")
+            ext = lib.X509V3_EXT_nconf(ffi.NULL, v3ctx, name_c, value_c)
+            if ext == ffi.NULL:
+                self.close()
+                raise_openssl("invalid extension %s=%s" % (name, value))
+            if lib.sk_X509_EXTENSION_push(sk, ext) <= 0:
+                lib.X509_EXTENSION_free(ext)
+                self.close()
+                raise_openssl("cannot add extension")
+
+    @classmethod
+    def _owned(cls, ptr, what=""):
+        if ptr == ffi.NULL:
+            raise_openssl(what or "cannot create Extensions")
+        self = object.__new__(cls)
+        self._ptr = ffi.gc(ptr, _free_extensions)
+        return self
+
+    @classmethod
+    def from_der(cls, data) -> "Extensions":
+        return cls._decode_der(data)
+
+    def to_der(self) -> bytes:
+        return self._encode_der()
+
+    def _new_reference(self):
+        """A deep copy that C may own (set0_reqExtensions)."""
+        ptr, _ = _bio.d2i(lib.d2i_X509_EXTENSIONS, self.to_der(), "extensions")
+        return ptr
+
+    def _release_reference(self, ptr) -> None:
+        _free_extensions(ptr)
+
+    def __len__(self) -> int:
+        return lib.sk_X509_EXTENSION_num(self.ptr)
+
+    def names(self) -> list[str]:
+        """Short names (or dotted OIDs) of the extensions, in order."""
+        out = []
+        buf = ffi.new("char[]", 128)
+        for i in range(len(self)):
+            obj = lib.X509_EXTENSION_get_object(lib.sk_X509_EXTENSION_value(self.ptr, i))
+            nid = lib.OBJ_obj2nid(obj)
+            if nid != lib.NID_undef:
+                out.append(ffi.string(lib.OBJ_nid2sn(nid)).decode())
+            else:
+                lib.OBJ_obj2txt(buf, 128, obj, 1)
+                out.append(ffi.string(buf).decode())
+        return out
+
+    def critical(self, index: int) -> bool:
+        return bool(lib.X509_EXTENSION_get_critical(lib.sk_X509_EXTENSION_value(self.ptr, index)))
+
+    def text(self, index: int) -> str:
+        """The value as ``openssl x509 -text`` prints it."""
+        bio = _bio.MemBIO()
+        lib.X509V3_EXT_print(bio.bio, lib.sk_X509_EXTENSION_value(self.ptr, index), 0, 0)
+        return bio.read_all().decode("utf-8", "replace")
+
+    @property
+    def has_san(self) -> bool:
+        return lib.X509v3_get_ext_by_NID(self.ptr, lib.NID_subject_alt_name, -1) >= 0
+
+    def __eq__(self, other):
+        if not isinstance(other, Extensions):
+            return NotImplemented
+        return self.to_der() == other.to_der()
+
+    def __hash__(self):
+        return hash(self.to_der())
+
+    def __repr__(self):
+        return "<Extensions %s>" % (self.names() if not self.closed else "closed")
+
+
+def _free_extensions(sk):
+    lib.sk_X509_EXTENSION_pop_free(sk, ffi.addressof(lib, "X509_EXTENSION_free"))
+
+
+class PolicyInfo(Owned):
+    """A certificate policy (``POLICYINFO``) by OID: ``PolicyInfo("1.2.3.4")``."""
+
+    __slots__ = ()
+    _free = "POLICYINFO_free"
+    _d2i = "d2i_POLICYINFO"
+    _i2d = "i2d_POLICYINFO"
+
+    def __init__(self, oid: str):
+        oid_c = _bio.c_string(oid, "policy OID")
+        obj = lib.OBJ_txt2obj(oid_c, 1)
+        if obj == ffi.NULL:
+            raise_openssl("invalid policy OID %r" % oid)
+        pi = lib.POLICYINFO_new()
+        if pi == ffi.NULL:
+            lib.ASN1_OBJECT_free(obj)
+            raise_openssl("cannot create POLICYINFO")
+        lib.ASN1_OBJECT_free(pi.policyid)
+        pi.policyid = obj
+        self._ptr = ffi.gc(pi, lib.POLICYINFO_free)
+
+    @classmethod
+    def from_der(cls, data) -> "PolicyInfo":
+        return cls._decode_der(data)
+
+    def to_der(self) -> bytes:
+        return self._encode_der()
+
+    @property
+    def oid(self) -> str:
+        buf = ffi.new("char[]", 128)
+        lib.OBJ_obj2txt(buf, 128, self.ptr.policyid, 1)
+        return ffi.string(buf).decode()
+
+    def _new_reference(self):
+        ptr, _ = _bio.d2i(lib.d2i_POLICYINFO, self.to_der(), "policy")
+        return ptr
+
+    def __eq__(self, other):
+        if not isinstance(other, PolicyInfo):
+            return NotImplemented
+        return self.oid == other.oid
+
+    def __hash__(self):
+        return hash(self.oid)
+
+    def __repr__(self):
+        return "<PolicyInfo %s>" % (self.oid if not self.closed else "closed")
