@@ -143,6 +143,15 @@ class Context:
         if self._call(func, *args) != 1:
             raise OpenSSLError("cannot set %s" % what, drain())
 
+    def _push(self, func, what, ptr, on_failure=None):
+        """A push0/push1 call.  Success is any positive return: OSSL_CMP_CTX_push0_policy
+        returns the stack's new size, not 1.  On failure ``on_failure(ptr)`` gives a push0
+        reference back (OpenSSL took ownership only on success)."""
+        if self._call(func, ptr) <= 0:
+            if on_failure is not None:
+                on_failure(ptr)
+            raise OpenSSLError("cannot add %s" % what, drain())
+
     def _remember(self, key, value):
         self._values[key] = value
 
@@ -331,18 +340,26 @@ class Context:
     def transfer_callback_arg(self, arg) -> None:
         self._state.transfer_callback_arg = arg
 
-    def _attach_server(self, server, srv_ptr) -> None:
-        """C fast path: OSSL_CMP_CTX_server_perform with the SRV_CTX as transfer arg."""
+    def attach_srv_ctx(self, srv_ctx, owner=None) -> None:
+        """Wire this client to an in-process ``OSSL_CMP_SRV_CTX *`` through the C fast path
+        (``OSSL_CMP_CTX_server_perform`` as transfer callback, no Python in between).
+        ``owner`` (e.g. the ``Server`` that owns ``srv_ctx``) is kept alive while attached.
+        ``Server.attach(ctx)`` does this for you."""
+        if not (isinstance(srv_ctx, ffi.CData)
+                and ffi.typeof(srv_ctx) is ffi.typeof("OSSL_CMP_SRV_CTX *")):
+            raise TypeError("srv_ctx must be an OSSL_CMP_SRV_CTX * cdata")
+        if srv_ctx == ffi.NULL:
+            raise ValueError("srv_ctx is NULL")
         with self._lock:
-            self._set(lib.OSSL_CMP_CTX_set_transfer_cb_arg, "transfer arg", srv_ptr)
+            self._set(lib.OSSL_CMP_CTX_set_transfer_cb_arg, "transfer arg", srv_ctx)
             self._set(lib.OSSL_CMP_CTX_set_transfer_cb, "transfer callback",
                       ffi.addressof(lib, "OSSL_CMP_CTX_server_perform"))
             self._state.transfer_callback = None
-            self._server = server
+            self._server = owner if owner is not None else srv_ctx
 
     @property
     def attached_server(self):
-        """The Server attached with ``Server.attach(ctx)``, or None."""
+        """What ``attach_srv_ctx`` attached (the ``Server``, or the raw pointer), or None."""
         return self._server
 
     @property
@@ -525,10 +542,8 @@ class Context:
     def _push0_itav(self, func, itav, what):
         _check_instance(itav, ITAV, what)
         with self._lock:
-            ref = itav._new_reference()  # push0 takes ownership on success only
-            if self._call(func, ref) != 1:
-                itav._release_reference(ref)
-                raise OpenSSLError("cannot add %s" % what, drain())
+            # push0 takes ownership on success only
+            self._push(func, what, itav._new_reference(), itav._release_reference)
 
     def push_geninfo_itav(self, itav: ITAV) -> None:
         """Add an ITAV to the generalInfo of every request header (kept across reinit)."""
@@ -620,7 +635,7 @@ class Context:
     def push_subject_alt_name(self, name: GeneralName | str) -> None:
         """Add a subjectAltName (``GeneralName`` or ``"DNS:a.example"``)."""
         gen = as_general_name(name)
-        self._set(lib.OSSL_CMP_CTX_push1_subjectAltName, "subject alt name %s" % gen, gen.ptr)
+        self._push(lib.OSSL_CMP_CTX_push1_subjectAltName, "subject alt name %s" % gen, gen.ptr)
 
     @property
     def req_extensions(self) -> Extensions | None:
@@ -652,10 +667,8 @@ class Context:
             policy = PolicyInfo(policy)
         _check_instance(policy, PolicyInfo, "policy")
         with self._lock:
-            ref = policy._new_reference()
-            if self._call(lib.OSSL_CMP_CTX_push0_policy, ref) != 1:
-                policy._release_reference(ref)
-                raise OpenSSLError("cannot add policy", drain())
+            self._push(lib.OSSL_CMP_CTX_push0_policy, "policy", policy._new_reference(),
+                       policy._release_reference)
 
     @property
     def old_cert(self) -> Certificate | None:
@@ -742,8 +755,12 @@ class Context:
         value = self._call(lib.OSSL_CMP_CTX_get_failInfoCode)
         return None if value < 0 else FailInfo(value)
 
-    def status_text(self) -> str:
-        """OpenSSL's one-line summary, e.g. ``PKIStatus: accepted``."""
+    def status_text(self) -> str | None:
+        """OpenSSL's one-line summary of the last response, e.g.
+        ``PKIStatus: rejection; PKIFailureInfo: badRequest; StatusString: "no"``; None
+        before any response."""
+        if self._call(lib.OSSL_CMP_CTX_get_status) < 0:
+            return None
         buf = ffi.new("char[]", lib.OSSL_CMP_PKISI_BUFLEN)
         if self._call(lib.OSSL_CMP_CTX_snprint_PKIStatus, buf, lib.OSSL_CMP_PKISI_BUFLEN) \
                 == ffi.NULL:

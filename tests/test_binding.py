@@ -11,6 +11,7 @@ from openssl_cmp import binding
 from openssl_cmp.binding import ffi, lib
 
 from helpers import REF, SECRET, pbm_server_args
+from rawserver import RawServer
 
 MAN_PAGE = Path(__file__).parent / "data" / "OSSL_CMP_CTX.man.txt"
 
@@ -194,59 +195,36 @@ def test_raw_ir_with_pbm_against_openssl_mock_server(pki, mock_server):
 
 
 # In-process: client ctx -> OSSL_CMP_CTX_server_perform -> OSSL_CMP_SRV_CTX whose
-# certificate-request callback is this Python function (an extern "Python" slot).
-_issued = {}
-
-
-@ffi.def_extern(name="ocmp_user_srv_cert_request_cb")
-def _raw_cert_request(srv_ctx, req, cert_req_id, crm, p10cr, cert_out, chain_out, ca_pubs):
-    _issued["calls"] = _issued.get("calls", 0) + 1
-    _issued["cert_req_id"] = cert_req_id
-    _issued["had_crm"] = crm != ffi.NULL
-    cert = _issued["cert"]
-    assert lib.X509_up_ref(cert) == 1  # the server frees what we hand out
-    cert_out[0] = cert
-    return lib.OSSL_CMP_STATUSINFO_new(lib.OSSL_CMP_PKISTATUS_accepted, 0, ffi.NULL)
-
-
-@ffi.def_extern(name="ocmp_user_srv_certconf_cb")
-def _raw_cert_conf(srv_ctx, req, cert_req_id, cert_hash, si):
-    _issued["confirmed"] = True
-    return 1
-
+# certificate-request callback is a Python @ffi.def_extern function (tests/rawserver.py).
 
 def test_raw_in_process_enrollment_with_python_server_callback(pki):
-    srv = lib.OSSL_CMP_SRV_CTX_new(ffi.NULL, ffi.NULL)
-    assert srv != ffi.NULL
-    _issued.clear()
-    _issued["cert"] = read_pem(pki.ee_crt, lib.PEM_read_bio_X509)
+    server = RawServer(pki.ee_crt.read_bytes())
     ctx = raw_client(pki)
     try:
-        assert lib.OSSL_CMP_SRV_CTX_init(
-            srv, ffi.NULL, lib.ocmp_user_srv_cert_request_cb, ffi.NULL, ffi.NULL, ffi.NULL,
-            lib.ocmp_user_srv_certconf_cb, ffi.NULL) == 1
-        inner = lib.OSSL_CMP_SRV_CTX_get0_cmp_ctx(srv)
-        assert lib.OSSL_CMP_CTX_set1_referenceValue(inner, b"server", 6) == 1
-        assert lib.OSSL_CMP_CTX_set1_secretValue(inner, SECRET.encode(), len(SECRET)) == 1
-        assert lib.OSSL_CMP_CTX_set_log_verbosity(inner, lib.OSSL_CMP_LOG_ERR) == 1
-
         assert lib.OSSL_CMP_CTX_set_transfer_cb(
             ctx, ffi.addressof(lib, "OSSL_CMP_CTX_server_perform")) == 1
-        assert lib.OSSL_CMP_CTX_set_transfer_cb_arg(ctx, srv) == 1
+        assert lib.OSSL_CMP_CTX_set_transfer_cb_arg(ctx, server.ptr) == 1
 
         cert = lib.OSSL_CMP_exec_certreq(ctx, lib.OSSL_CMP_IR, ffi.NULL)
         assert cert != ffi.NULL
-        assert der_of_x509(cert) == der_of_x509(_issued["cert"])
-        assert _issued == {**_issued, "calls": 1, "cert_req_id": 0, "had_crm": True,
-                           "confirmed": True}
+        assert der_of_x509(cert) == der_of_x509(server.cert)
+        assert server.calls == [("cert_request", 0, True, False), ("cert_conf", 0)]
         assert lib.OSSL_CMP_CTX_get_status(ctx) == lib.OSSL_CMP_PKISTATUS_accepted
 
         # a second transaction on the same context after reinit
         assert lib.OSSL_CMP_CTX_reinit(ctx) == 1
         assert lib.OSSL_CMP_CTX_get_status(ctx) == -1
         assert lib.OSSL_CMP_exec_CR_ses(ctx) != ffi.NULL
-        assert _issued["calls"] == 2
+        assert len(server.calls) == 4
+
+        # a rejection: NULL result, status rejection, the fail bit and text in the context
+        assert lib.OSSL_CMP_CTX_reinit(ctx) == 1
+        server.reject = True
+        assert lib.OSSL_CMP_exec_IR_ses(ctx) == ffi.NULL
+        assert lib.OSSL_CMP_CTX_get_status(ctx) == lib.OSSL_CMP_PKISTATUS_rejection
+        assert lib.OSSL_CMP_CTX_get_failInfoCode(ctx) == lib.OSSL_CMP_CTX_FAILINFO_badRequest
+        assert lib.ERR_peek_error() != 0
+        lib.ERR_clear_error()
     finally:
         lib.OSSL_CMP_CTX_free(ctx)
-        lib.OSSL_CMP_SRV_CTX_free(srv)
-        lib.X509_free(_issued.pop("cert"))
+        server.close()
