@@ -23,6 +23,9 @@ from openssl_cmp.binding import ffi, lib
 from openssl_cmp.enums import FailInfo, LogLevel
 
 logger = logging.getLogger("openssl_cmp")
+# A library leaves output to the application: without a handler configured, nothing is
+# printed (instead of logging's last-resort handler writing warnings to stderr).
+logger.addHandler(logging.NullHandler())
 
 _LEVELS = {
     LogLevel.EMERG: logging.CRITICAL,

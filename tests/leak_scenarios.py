@@ -1,0 +1,137 @@
+"""Run in a fresh interpreter by test_leaks.py, with OPENSSL_CMP_MEMHOOK=1 so that every
+libcrypto allocation is counted.  Prints one line: ``<scenario> <live-block growth>``."""
+
+import gc
+import os
+import sys
+
+from openssl_cmp import binding  # first: installs the allocator hook
+from openssl_cmp import (CSR, ITAV, Certificate, CMPError, Context, Extensions, GeneralName,
+                         LogLevel, Message, Name, OpenSSLError, PolicyInfo, PrivateKey,
+                         TrustStore)
+from openssl_cmp.binding import lib
+
+sys.path.insert(0, os.path.dirname(__file__))
+from rawserver import RawServer  # noqa: E402
+
+PKI = sys.argv[2]
+CERT_PEM = open(os.path.join(PKI, "ee.crt"), "rb").read()
+CA = Certificate.from_file(os.path.join(PKI, "ca.crt"))
+KEY = PrivateKey.from_file(os.path.join(PKI, "ee.key"))
+SERVER = RawServer(CERT_PEM)
+
+
+def client():
+    ctx = Context()
+    ctx.log_verbosity = LogLevel.ERR
+    ctx.reference_value, ctx.secret_value = b"ref", b"test-secret"
+    ctx.subject_name = "/CN=test-client"
+    ctx.set_new_pkey(KEY)
+    ctx.attach_srv_ctx(SERVER.ptr, owner=SERVER)
+    return ctx
+
+
+def sessions():
+    with client() as ctx:
+        cert = ctx.exec_ir()
+        ctx.ca_pubs, ctx.new_chain, ctx.extra_certs_in, ctx.untrusted, ctx.status_strings
+        ctx.reinit()
+        ctx.exec_cr()
+        ctx.reinit()
+        ctx.old_cert = cert
+        ctx.exec_rr()
+        ctx.reinit()
+        ctx.push_genm_itav(ITAV("1.3.6.1.5.5.7.4.17"))
+        ctx.exec_genm()
+        ctx.reinit()
+        SERVER.reject = True
+        try:
+            ctx.exec_ir()
+        except CMPError:
+            pass
+        SERVER.reject = False
+
+
+def setters():
+    ctx = Context()
+    store = TrustStore([CA])
+    ctx.trusted = store
+    ctx.trusted = store
+    ctx.untrusted = [CA, CA]
+    ctx.set_new_pkey(KEY)
+    ctx.set_new_pkey(KEY.public_key())
+    ctx.get_new_pkey(), ctx.get_new_pkey(private=True)
+    ctx.req_extensions = Extensions({"keyUsage": "digitalSignature"})
+    ctx.req_extensions = Extensions({"subjectAltName": "DNS:x"})
+    try:
+        ctx.push_subject_alt_name("DNS:y")  # MULTIPLE_SAN_SOURCES
+    except OpenSSLError:
+        pass
+    ctx.push_policy("1.2.3.4")
+    ctx.push_policy(PolicyInfo("1.2.3.5"))
+    ctx.push_geninfo_itav(ITAV("1.2.3", b"\x05\x00"))
+    ctx.push_genm_itav(ITAV("1.2.4"))
+    ctx.cert = ctx.old_cert = ctx.server_cert = CA
+    ctx.issuer = ctx.recipient = ctx.expected_sender = Name.parse("/CN=x/O=y")
+    ctx.transaction_id = b"t" * 16
+    ctx.sender_nonce = b"n" * 16
+    ctx.extra_certs_out = [CA]
+    ctx.setup_crm()
+    ctx.reinit()
+    ctx.close()
+
+
+def objects():
+    Certificate.from_pem(CERT_PEM).subject
+    for bad in (b"garbage", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"):
+        try:
+            Certificate.from_pem(bad)
+        except OpenSSLError:
+            pass
+    try:
+        PrivateKey.from_pem(KEY.to_pem(password=b"pw"), password=b"wrong")
+    except OpenSSLError:
+        pass
+    GeneralName.parse("DNS:a.example"), GeneralName.directory("/CN=d")
+    CSR.build("/CN=x", KEY, sans=["DNS:a.example", "IP:192.0.2.1"]).extensions()
+    Name.from_rfc4514("CN=a,O=b").to_der()
+    str(ITAV("1.2.3", b"\x30\x00"))
+
+
+def callbacks():
+    def transfer(ctx, request):
+        if request.body_type.name == "CERTCONF":
+            raise ValueError("boom")
+        return Message._owned(lib.OSSL_CMP_SRV_process_request(SERVER.ptr, request.ptr))
+
+    with client() as ctx:
+        ctx.transfer_callback = transfer
+        ctx.cert_conf_callback = lambda c, cert, fail: (0, "fine")
+        try:
+            ctx.exec_ir()
+        except ValueError:
+            pass
+
+
+SCENARIOS = {"sessions": sessions, "setters": setters, "objects": objects,
+             "callbacks": callbacks}
+
+
+def main():
+    assert binding.MEMHOOK_ACTIVE, "allocator hook not installed"
+    scenario = SCENARIOS[sys.argv[1]]
+    n = int(sys.argv[3])
+    for _ in range(20):  # warm-up: lazy initialisation, caches
+        scenario()
+    gc.collect()
+    lib.ERR_clear_error()
+    before = lib.ocmp_memhook_live()
+    for _ in range(n):
+        scenario()
+    gc.collect()
+    lib.ERR_clear_error()
+    print(sys.argv[1], lib.ocmp_memhook_live() - before)
+
+
+if __name__ == "__main__":
+    main()
