@@ -97,6 +97,21 @@ class Owned:
             raise_openssl("cannot copy %s" % type(self).__name__)
         return copy
 
+    @classmethod
+    def _view(cls: type[T], ptr) -> T:
+        """A non-owning view of ``ptr``, valid only while the caller invalidates it
+        afterwards with :meth:`_end_view` (server handlers get their inputs this way)."""
+        self = object.__new__(cls)
+        self._ptr = ptr
+        return self
+
+    def _end_view(self) -> None:
+        self._ptr = None
+
+    def copy(self: T) -> T:
+        """An independent object: a new reference (refcounted types) or a deep copy."""
+        return type(self)._borrowed(self.ptr)
+
     def _release_reference(self, ptr) -> None:
         """Give back a pointer from :meth:`_new_reference` that C did not take."""
         getattr(lib, self._free)(ptr)
@@ -106,7 +121,10 @@ class Owned:
         """Release the C object now (idempotent).  Other owners keep their references."""
         ptr, self._ptr = self._ptr, None
         if ptr is not None:
-            ffi.release(ptr)
+            try:
+                ffi.release(ptr)
+            except ValueError:
+                pass  # a view (see _view): the pointer belongs to C, nothing to free
 
     @property
     def closed(self) -> bool:

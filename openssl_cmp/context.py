@@ -66,7 +66,7 @@ class Context:
     """A CMP client context (``OSSL_CMP_CTX``).  Use as a context manager or ``close()``."""
 
     __slots__ = ("_ptr", "_lock", "_state", "_libctx", "_propq", "_values", "_geninfo",
-                 "_server", "_http_arg_keep", "__weakref__")
+                 "_server", "_http_arg_keep", "_owner", "__weakref__")
 
     def __init__(self, libctx=None, propq: str | None = None):
         if libctx is not None and not (isinstance(libctx, ffi.CData)
@@ -83,11 +83,30 @@ class Context:
         self._geninfo = []  # geninfo ITAVs pushed (for OpenSSL < 3.3, which has no getter)
         self._server = None  # a Server attached in-process (kept alive while attached)
         self._http_arg_keep = None
+        self._owner = None  # set for a borrowed context (a server's inner context)
         self._state = callbacks.CallbackState(self)
         # The state outlives the C context: ffi.gc runs the free while self._state (and
         # thus its handle) is still referenced by this object.
         self._ptr = ffi.gc(ptr, lib.OSSL_CMP_CTX_free)
         lib.OSSL_CMP_CTX_set_log_cb(ptr, lib.ocmp_log_cb)
+
+    @classmethod
+    def _wrap_borrowed(cls, ptr, owner) -> "Context":
+        """A Context over an ``OSSL_CMP_CTX *`` owned by ``owner`` (e.g. the inner context
+        of an ``OSSL_CMP_SRV_CTX``, whose gc'd pointer is ``owner``): never freed here."""
+        self = object.__new__(cls)
+        self._lock = threading.RLock()
+        self._libctx = None
+        self._propq = None
+        self._values = {}
+        self._geninfo = []
+        self._server = None
+        self._http_arg_keep = None
+        self._owner = owner
+        self._state = callbacks.CallbackState(self)
+        self._ptr = ptr
+        lib.OSSL_CMP_CTX_set_log_cb(ptr, lib.ocmp_log_cb)
+        return self
 
     # -- lifetime -------------------------------------------------------------------------
     @property
@@ -102,12 +121,13 @@ class Context:
         """Free the C context now.  Objects obtained from it stay valid."""
         with self._lock:
             ptr, self._ptr = self._ptr, None
-            if ptr is not None:
+            if ptr is not None and self._owner is None:
                 # freeing may log (HTTP keep-alive close): route it to our callback
                 with callbacks.running(self._state):
                     ffi.release(ptr)
-                self._server = None
-                self._state.take_exception()
+            self._owner = None
+            self._server = None
+            self._state.take_exception()
 
     @property
     def closed(self) -> bool:
@@ -132,8 +152,9 @@ class Context:
             lib.ERR_clear_error()
             with callbacks.running(state):
                 result = func(ptr, *args)
-            exc = state.take_exception()
+            exc = state.exception
             if exc is not None:
+                state.exception = None
                 lib.ERR_clear_error()
                 raise exc
             return result
@@ -461,7 +482,18 @@ class Context:
 
     @untrusted.setter
     def untrusted(self, certs: Iterable[Certificate]) -> None:
-        with CertStack(certs, "untrusted certificate") as sk:
+        stack = CertStack(certs, "untrusted certificate")
+        if not stack.certs:
+            # OSSL_CMP_CTX_set1_untrusted with an empty stack leaves the context's stack
+            # NULL on OpenSSL 3.0, and every later transaction fails ("passed a null
+            # parameter").  Empty the context's own stack in place instead.
+            with self._lock:
+                sk = self._call(lib.OSSL_CMP_CTX_get0_untrusted)
+                if sk != ffi.NULL:
+                    while lib.sk_X509_num(sk) > 0:
+                        lib.X509_free(lib.sk_X509_pop(sk))
+            return
+        with stack as sk:
             self._set(lib.OSSL_CMP_CTX_set1_untrusted, "untrusted", sk)
 
     # -- client authentication ------------------------------------------------------------

@@ -213,6 +213,8 @@ def test_untrusted_set1_copies_stack(ctx, certs):
     assert ctx.untrusted == [certs["ca"]]
     ctx.untrusted = []
     assert ctx.untrusted == []
+    # set1_untrusted(empty) would leave a NULL stack on 3.0: the context must stay usable
+    assert lib.OSSL_CMP_CTX_get0_untrusted(ctx.ptr) != ffi.NULL
     with pytest.raises(TypeError):
         ctx.untrusted = [certs["ca"], "x"]
     assert ctx.untrusted == []

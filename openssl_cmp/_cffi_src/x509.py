@@ -78,6 +78,7 @@ OCMP_STACK_OF_X509 *sk_X509_new_null(void);
 int sk_X509_num(const OCMP_STACK_OF_X509 *);
 X509 *sk_X509_value(const OCMP_STACK_OF_X509 *, int);
 int sk_X509_push(OCMP_STACK_OF_X509 *, X509 *);
+X509 *sk_X509_pop(OCMP_STACK_OF_X509 *);
 void sk_X509_free(OCMP_STACK_OF_X509 *);
 void sk_X509_pop_free(OCMP_STACK_OF_X509 *, void (*)(X509 *));
 

@@ -1,0 +1,129 @@
+"""CMP over HTTP (RFC 6712) for a :class:`~openssl_cmp.server.Server`: a threaded HTTP
+server on a background thread, usable by any CMP client (``openssl cmp -server …``)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from openssl_cmp.errors import OpenSSLError
+from openssl_cmp.message import Message
+
+__all__ = ["HTTPServing", "CONTENT_TYPE"]
+
+CONTENT_TYPE = "application/pkixcmp"
+MAX_REQUEST = 1 << 20  # bytes; CMP requests are a few KiB
+logger = logging.getLogger("openssl_cmp.http")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as OpenSSL's client prefers
+    server_version = "openssl_cmp"
+
+    def _reply(self, code: int, body: bytes, content_type: str = "text/plain") -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        serving: HTTPServing = self.server.serving
+        ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if ctype != CONTENT_TYPE:
+            self._reply(415, b"Content-Type must be application/pkixcmp\n")
+            return
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            self._reply(411, b"Content-Length required\n")
+            return
+        if not 0 < length <= MAX_REQUEST:
+            self._reply(413, b"request too large\n")
+            return
+        body = self.rfile.read(length)
+        try:
+            request = Message.from_der(body)
+        except (OpenSSLError, ValueError) as exc:
+            logger.info("rejecting undecodable CMP request from %s: %s",
+                        self.client_address[0], exc)
+            self._reply(400, b"not a DER PKIMessage\n")
+            return
+        try:
+            response, exc = serving.server._process(request)
+        except Exception as exc:  # noqa: BLE001 - the core produced no message at all
+            serving._record(exc)
+            self._reply(500, b"server error\n")
+            return
+        if exc is not None:
+            serving._record(exc)
+        serving.requests += 1
+        self._reply(200, response.to_der(), CONTENT_TYPE)
+
+    def do_GET(self):  # noqa: N802
+        self._reply(405, b"CMP over HTTP uses POST\n")
+
+    def log_message(self, fmt, *args):
+        logger.debug("%s " + fmt, self.client_address[0], *args)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class HTTPServing:
+    """A running HTTP endpoint; ``with server.serve_http() as http: http.url``.
+
+    ``errors`` collects exceptions raised by handlers while serving (they are logged to
+    ``openssl_cmp.server`` and answered with a CMP error message, never re-raised in the
+    server thread); ``requests`` counts answered requests."""
+
+    def __init__(self, server, host: str = "127.0.0.1", port: int = 0):
+        if not isinstance(host, str) or not isinstance(port, int):
+            raise TypeError("host must be str and port int")
+        self.server = server
+        self.errors: list[BaseException] = []
+        self.requests = 0
+        self._lock = threading.Lock()
+        self._httpd = _HTTPServer((host, port), _Handler)
+        self._httpd.serving = self
+        self.host, self.port = self._httpd.server_address[:2]
+        self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                        kwargs={"poll_interval": 0.2},
+                                        name="openssl_cmp-http-%d" % self.port, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        """``http://host:port/pkix/`` (any path is served)."""
+        return "http://%s:%d/pkix/" % (self.host, self.port)
+
+    @property
+    def address(self) -> str:
+        """``host:port``, the form ``openssl cmp -server`` takes."""
+        return "%s:%d" % (self.host, self.port)
+
+    def _record(self, exc: BaseException) -> None:
+        with self._lock:
+            self.errors.append(exc)
+        logging.getLogger("openssl_cmp.server").error("handler failed: %s", exc,
+                                                      exc_info=exc)
+
+    def close(self) -> None:
+        """Stop accepting, finish, and join the server thread."""
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._thread.join(30)
+            self._httpd = None
+
+    def __enter__(self) -> "HTTPServing":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self):
+        return "<HTTPServing %s>" % self.url

@@ -1,0 +1,591 @@
+"""``Server``: a CMP server over ``OSSL_CMP_SRV_CTX`` with its handlers in Python.
+
+Concurrency design.  An ``OSSL_CMP_SRV_CTX`` keeps one open transaction (transaction ID,
+nonces, polling state live in it and its inner context).  A Server therefore keeps a pool of
+*workers* (one SRV_CTX each), all configured alike:
+
+* ``process()`` / ``serve_http()``: a request is routed to the worker that holds its
+  transaction ID, or a new transaction takes an idle (or new) worker.  The worker goes back
+  to the pool when the response closes the transaction (PKICONF, RP, GENP, ERROR, or an
+  IP/CP/KUP with implicit confirmation), when its transaction is older than
+  ``transaction_timeout`` seconds and a worker is needed, or when more than
+  ``max_open_transactions`` are open (the oldest is abandoned).  A worker left in the middle
+  of polling is discarded, never reused.  Requests of different transactions run in
+  parallel; requests of one transaction run one at a time.
+* ``attach(client)``: the client gets a worker of its own for as long as it stays attached
+  (C fast path: ``OSSL_CMP_CTX_server_perform``, no Python between client and server core).
+
+Every worker starts with an empty ``untrusted`` cache for each transaction: on OpenSSL 3.0
+the inner context would otherwise collect every client's extraCerts without bound.
+
+``server.ctx`` is a template :class:`ServerContext`: what is set on it (credentials, trust,
+options) is validated at once and replayed onto every worker, present and future.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import weakref
+from typing import Callable, Iterable
+
+from openssl_cmp import callbacks
+from openssl_cmp.binding import ffi, lib
+from openssl_cmp.context import Context, _check_instance
+from openssl_cmp.enums import BodyType, Option, PKIStatus
+from openssl_cmp.errors import OpenSSLError, drain
+from openssl_cmp.message import ITAV, CertRequest, Message, StatusInfo
+from openssl_cmp.objects import CSR, Certificate, Name, _asn1_integer_to_int, asn1_string_bytes
+
+__all__ = ["Server", "ServerContext", "CertResponse", "RejectRequest", "HTTPServing"]
+
+logger = logging.getLogger("openssl_cmp.server")
+
+HANDLERS = ("handle_cert_request", "handle_rr", "handle_genm", "handle_error",
+            "handle_cert_conf", "handle_poll_req")
+_CLOSING = (BodyType.PKICONF, BodyType.RP, BodyType.GENP, BodyType.ERROR)
+_CERT_RESPONSES = (BodyType.IP, BodyType.CP, BodyType.KUP)
+
+
+class RejectRequest(Exception):
+    """Raise from a handler to answer with a CMP error message carrying ``text``.
+
+    Unlike any other exception it is not re-raised to the caller: it is the handler's way of
+    saying no (the client sees ``CMPError`` with the text in its error details)."""
+
+
+class CertResponse:
+    """What ``handle_cert_request`` returns: a status and, when accepted, the certificate
+    (plus optional chain and CA certificates)."""
+
+    __slots__ = ("status", "cert", "chain", "ca_pubs")
+
+    def __init__(self, status: StatusInfo, cert: Certificate | None = None,
+                 chain: Iterable[Certificate] = (), ca_pubs: Iterable[Certificate] = ()):
+        _check_instance(status, StatusInfo, "status")
+        _check_instance(cert, Certificate, "cert", allow_none=True)
+        self.chain = list(chain)
+        self.ca_pubs = list(ca_pubs)
+        for c in self.chain + self.ca_pubs:
+            _check_instance(c, Certificate, "chain/ca_pubs certificate")
+        if cert is None and status.status in (PKIStatus.ACCEPTED, PKIStatus.GRANTED_WITH_MODS):
+            raise ValueError("an accepted CertResponse needs a certificate")
+        self.status = status
+        self.cert = cert
+
+    @classmethod
+    def accepted(cls, cert, chain=(), ca_pubs=()) -> "CertResponse":
+        return cls(StatusInfo(PKIStatus.ACCEPTED), cert, chain, ca_pubs)
+
+    @classmethod
+    def rejected(cls, fail_info=0, text=None) -> "CertResponse":
+        return cls(StatusInfo(PKIStatus.REJECTION, fail_info, text))
+
+    @classmethod
+    def waiting(cls, text=None) -> "CertResponse":
+        return cls(StatusInfo(PKIStatus.WAITING, 0, text))
+
+    def __repr__(self):
+        return "CertResponse(%r, cert=%r)" % (self.status, self.cert)
+
+
+class ServerContext(Context):
+    """``server.ctx``: a Context whose settings are recorded and applied to every worker
+    of its Server.  It is never used for a transaction itself.  (The PBM secret is kept in
+    the recording, in memory, so that new workers can be configured.)"""
+
+    __slots__ = ("_recorded", "_server_ref")
+    _METHODS = ("set_option", "push_geninfo_itav", "reset_geninfo_itavs")
+
+    def __init__(self, server, libctx=None, propq=None):
+        super().__init__(libctx, propq)
+        object.__setattr__(self, "_recorded", {})
+        object.__setattr__(self, "_server_ref", weakref.ref(server))
+
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)  # the property validates and sets it here
+        if not name.startswith("_"):
+            self._record(("set", name), (value,))
+
+    def set_option(self, option, value):
+        super().set_option(option, value)
+        self._record(("call", "set_option", int(option)), (option, value))
+
+    def push_geninfo_itav(self, itav):
+        super().push_geninfo_itav(itav)
+        key = ("call", "push_geninfo_itav", len(self._recorded))
+        self._record(key, (itav.copy(),))
+
+    def reset_geninfo_itavs(self):
+        super().reset_geninfo_itavs()
+        for key in [k for k in self._recorded if k[:2] == ("call", "push_geninfo_itav")]:
+            del self._recorded[key]
+        self._record(("call", "reset_geninfo_itavs"), ())
+
+    def _record(self, key, args):
+        self._recorded.pop(key, None)  # re-insert: replay keeps the order of last setting
+        self._recorded[key] = args
+        server = self._server_ref()
+        if server is not None:
+            server._apply_everywhere(lambda ctx: _apply(ctx, key, args))
+
+    def _replay_onto(self, ctx: Context) -> None:
+        for key, args in list(self._recorded.items()):
+            _apply(ctx, key, args)
+
+    @property
+    def configured_untrusted(self) -> list:
+        args = self._recorded.get(("set", "untrusted"))
+        return list(args[0]) if args else []
+
+
+def _apply(ctx, key, args):
+    if key[0] == "set":
+        setattr(ctx, key[1], args[0])
+    else:
+        getattr(Context, key[1])(ctx, *args)
+
+
+class _Worker:
+    """One OSSL_CMP_SRV_CTX of a Server's pool.  Its custom_ctx is a handle to itself."""
+
+    __slots__ = ("server_ref", "srv", "ctx", "handle", "tid", "last_used", "polling",
+                 "__weakref__")
+
+    def __init__(self, server: "Server"):
+        self.server_ref = weakref.ref(server)
+        ptr = lib.OSSL_CMP_SRV_CTX_new(server._libctx_c, server._propq_c)
+        if ptr == ffi.NULL:
+            raise OpenSSLError("cannot create OSSL_CMP_SRV_CTX", drain())
+        self.srv = ffi.gc(ptr, lib.OSSL_CMP_SRV_CTX_free)
+        self.handle = ffi.new_handle(self)
+        if lib.OSSL_CMP_SRV_CTX_init(ptr, self.handle, *server._c_callbacks()) != 1:
+            raise OpenSSLError("cannot initialise OSSL_CMP_SRV_CTX", drain())
+        # the inner context lives as long as the SRV_CTX, which the wrapper keeps alive
+        self.ctx = Context._wrap_borrowed(lib.OSSL_CMP_SRV_CTX_get0_cmp_ctx(ptr), self.srv)
+        self.tid = None
+        self.last_used = time.monotonic()
+        self.polling = False
+        server.ctx._replay_onto(self.ctx)
+        for name, value in server._options.items():
+            server._set_flag(self, name, value)
+
+    def begin(self, tid, untrusted) -> None:
+        """Prepare for a new transaction (drops the extraCerts collected by the last)."""
+        self.tid = tid
+        self.ctx.untrusted = untrusted
+
+
+class _Lease:
+    """A worker lent to one attached client; returned to the pool when the client lets go
+    (close, re-attach, garbage collection)."""
+
+    __slots__ = ("server", "worker")
+
+    def __init__(self, server, worker):
+        self.server = server
+        self.worker = worker
+
+    def __del__(self):
+        try:
+            self.server._give_back(self.worker, ended=True)
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+    def __repr__(self):
+        return "<attached to %r>" % (self.server,)
+
+
+def _worker_of(srv_ctx) -> _Worker:
+    return ffi.from_handle(lib.OSSL_CMP_SRV_CTX_get0_custom_ctx(srv_ctx))
+
+
+class Server:
+    """A CMP server.  Subclass and override the ``handle_*`` methods, or pass callables of
+    the same names.  Handlers that are not provided make the server answer that request
+    type with an error (``unsupported PKIBody``)."""
+
+    transaction_timeout = 300.0  # seconds an unfinished transaction keeps its worker
+    max_open_transactions = 1024
+
+    def __init__(self, libctx=None, propq: str | None = None, **handlers: Callable):
+        for name, fn in handlers.items():
+            if name not in HANDLERS:
+                raise TypeError("unknown handler %r (expected one of %s)"
+                                % (name, ", ".join(HANDLERS)))
+            if not callable(fn):
+                raise TypeError("%s must be callable" % name)
+            setattr(self, name, fn)
+        self._libctx_c = ffi.NULL if libctx is None else libctx
+        self._propq_c = ffi.NULL if propq is None else ffi.new("char[]", propq.encode())
+        self._pool_lock = threading.RLock()
+        self._idle: list[_Worker] = []
+        self._open: dict[bytes, _Worker] = {}  # transaction ID -> worker
+        self._all = weakref.WeakSet()  # every live worker, for configuration changes
+        self._options = {"grant_implicit_confirm": False, "accept_unprotected": False,
+                         "accept_raverified": False, "send_unprotected_errors": False}
+        self.ctx = ServerContext(self, libctx, propq)
+
+    # -- handlers (defaults: not supported) -----------------------------------------------
+    def handle_cert_request(self, request: Message, cert_req_id: int,
+                            crm: CertRequest | None, csr: CSR | None) -> CertResponse:
+        raise NotImplementedError
+
+    def handle_rr(self, request: Message, issuer: Name, serial: int) -> StatusInfo:
+        raise NotImplementedError
+
+    def handle_genm(self, request: Message, itavs: list) -> list:
+        raise NotImplementedError
+
+    def handle_error(self, request: Message, status: StatusInfo, error_code: int | None,
+                     details: list) -> None:
+        raise NotImplementedError
+
+    def handle_cert_conf(self, request: Message, cert_req_id: int, cert_hash: bytes,
+                         status: StatusInfo | None) -> bool:
+        raise NotImplementedError
+
+    def handle_poll_req(self, request: Message, cert_req_id: int):
+        raise NotImplementedError
+
+    def _has(self, name) -> bool:
+        if name in self.__dict__:
+            return True
+        return getattr(type(self), name) is not getattr(Server, name)
+
+    def _c_callbacks(self):
+        names = ("ocmp_srv_cert_request_cb", "ocmp_srv_rr_cb", "ocmp_srv_genm_cb",
+                 "ocmp_srv_error_cb", "ocmp_srv_certconf_cb", "ocmp_srv_pollreq_cb")
+        return [getattr(lib, c) if self._has(h) else ffi.NULL for h, c in zip(HANDLERS, names)]
+
+    # -- options --------------------------------------------------------------------------
+    def _set_flag(self, worker, name, value):
+        setter = getattr(lib, "OSSL_CMP_SRV_CTX_set_" + name)
+        if setter(worker.srv, int(bool(value))) != 1:
+            raise OpenSSLError("cannot set %s" % name, drain())
+
+    def _option(name, doc):  # noqa: N805 - property factory used in the class body
+        def get(self) -> bool:
+            return self._options[name]
+
+        def set_(self, value: bool) -> None:
+            if not isinstance(value, (bool, int)):
+                raise TypeError("%s must be bool" % name)
+            self._options[name] = bool(value)
+            self._apply_everywhere(lambda ctx, w=None: None)
+            with self._pool_lock:
+                for worker in list(self._all):
+                    with worker.ctx._lock:
+                        self._set_flag(worker, name, value)
+
+        return property(get, set_, doc=doc)
+
+    grant_implicit_confirm = _option("grant_implicit_confirm",
+                                     "Grant implicit confirmation when a client asks for it.")
+    accept_unprotected = _option("accept_unprotected",
+                                 "Accept requests without (or with invalid) protection.")
+    accept_raverified = _option("accept_raverified", "Accept RAVerified proof-of-possession.")
+    send_unprotected_errors = _option("send_unprotected_errors",
+                                      "Send error messages without protection.")
+    del _option
+
+    def _apply_everywhere(self, apply) -> None:
+        with self._pool_lock:
+            workers = list(self._all)
+        for worker in workers:
+            with worker.ctx._lock:
+                apply(worker.ctx)
+
+    # -- the pool -------------------------------------------------------------------------
+    def _new_worker(self) -> _Worker:
+        worker = _Worker(self)
+        self._all.add(worker)
+        return worker
+
+    def _take(self, tid) -> _Worker:
+        """The worker for transaction ``tid`` (bytes or None), under the pool lock."""
+        now = time.monotonic()
+        with self._pool_lock:
+            worker = self._open.get(tid) if tid is not None else None
+            if worker is None:
+                self._expire(now)
+                worker = self._idle.pop() if self._idle else self._new_worker()
+                worker.begin(tid, self.ctx.configured_untrusted)
+                if tid is not None:
+                    self._open[tid] = worker
+            worker.last_used = now
+            return worker
+
+    def _expire(self, now) -> None:
+        stale = [t for t, w in self._open.items()
+                 if now - w.last_used > self.transaction_timeout]
+        excess = len(self._open) - self.max_open_transactions + 1
+        if excess > 0:
+            by_age = sorted(self._open.items(), key=lambda item: item[1].last_used)
+            stale.extend(t for t, _ in by_age[:excess])
+        for tid in set(stale):
+            worker = self._open.pop(tid)
+            self._release(worker)
+
+    def _release(self, worker) -> None:
+        worker.tid = None
+        if worker.polling:
+            self._all.discard(worker)  # the SRV_CTX would insist on a pollReq: drop it
+        else:
+            self._idle.append(worker)
+
+    def _give_back(self, worker, ended: bool) -> None:
+        with self._pool_lock:
+            if worker.tid is not None and self._open.get(worker.tid) is worker:
+                if not ended:
+                    return
+                del self._open[worker.tid]
+            self._release(worker)
+
+    @property
+    def open_transactions(self) -> int:
+        """Transactions currently holding a worker (for monitoring and tests)."""
+        return len(self._open)
+
+    @property
+    def pool_size(self) -> int:
+        """Live workers (SRV_CTXs), idle or busy."""
+        return len(self._all)
+
+    # -- serving --------------------------------------------------------------------------
+    def _process(self, request: Message):
+        """(response Message, exception raised by a handler or None)."""
+        _check_instance(request, Message, "request")
+        worker = self._take(request.transaction_id)
+        ended = True
+        try:
+            with worker.ctx._lock:
+                state = worker.ctx._state
+                lib.ERR_clear_error()
+                with callbacks.running(state):
+                    rsp = lib.OSSL_CMP_SRV_process_request(worker.srv, request.ptr)
+                exc = state.take_exception()
+                if rsp == ffi.NULL:
+                    raise OpenSSLError("the server could not produce a response", drain())
+                response = Message._owned(rsp)
+                body = lib.OSSL_CMP_MSG_get_bodytype(rsp)
+                if body in _CERT_RESPONSES:
+                    ended = lib.OSSL_CMP_CTX_get_option(worker.ctx.ptr,
+                                                        Option.IMPLICIT_CONFIRM) == 1
+                else:
+                    ended = body in _CLOSING
+                lib.ERR_clear_error()
+        finally:
+            self._give_back(worker, ended)
+        return response, exc
+
+    def process(self, request: Message) -> Message:
+        """Answer one request in-process.  An exception raised by a handler is re-raised
+        here (after the error response was built); use ``serve_http`` to keep serving."""
+        response, exc = self._process(request)
+        if exc is not None:
+            raise exc
+        return response
+
+    def attach(self, client: Context) -> None:
+        """Wire ``client`` to this server in-process through the C fast path
+        (``OSSL_CMP_CTX_server_perform``): no Python between client and server core.  The
+        client gets a worker of its own until it is closed or re-attached."""
+        _check_instance(client, Context, "client")
+        with self._pool_lock:
+            worker = self._idle.pop() if self._idle else self._new_worker()
+            worker.begin(None, self.ctx.configured_untrusted)
+        client.attach_srv_ctx(worker.srv, owner=_Lease(self, worker))
+
+    def serve_http(self, host: str = "127.0.0.1", port: int = 0) -> "HTTPServing":
+        """Serve CMP over HTTP (RFC 6712) in a background thread; use as a context manager.
+        ``.url`` is the address to give clients (``openssl cmp -server …``)."""
+        from openssl_cmp.http import HTTPServing
+
+        return HTTPServing(self, host, port)
+
+    def __repr__(self):
+        return "<%s workers=%d open=%d>" % (type(self).__name__, self.pool_size,
+                                             self.open_transactions)
+
+
+# --- trampolines ------------------------------------------------------------------------
+
+def _fail(exc: BaseException, handler: str) -> None:
+    """Make the server core answer with an error message, and hand a real exception to
+    the public call running on this thread (the client's exec_* when attached, or
+    Server.process)."""
+    text = str(exc) if isinstance(exc, RejectRequest) else \
+        "%s raised %s: %s" % (handler, type(exc).__name__, exc)
+    lib.ERR_new()
+    lib.ERR_set_debug(b"openssl_cmp/server.py", 0, handler.encode())
+    lib.ERR_set_error(lib.ERR_LIB_CMP, lib.CMP_R_ERROR_PROCESSING_MESSAGE, b"%s",
+                      ffi.new("char[]", text.encode("utf-8", "replace")))
+    if isinstance(exc, RejectRequest):
+        return
+    state = callbacks.current_state()
+    if state is not None:
+        state.store(exc)
+    else:
+        logger.error("exception in %s", handler, exc_info=exc)
+
+
+def _views(*pairs):
+    return [None if ptr == ffi.NULL else cls._view(ptr) for cls, ptr in pairs]
+
+
+def _end(*views):
+    for v in views:
+        if v is not None:
+            v._end_view()
+
+
+def _certs_stack(certs):
+    sk = lib.sk_X509_new_null()
+    if sk == ffi.NULL:
+        raise MemoryError("cannot allocate a certificate stack")
+    for c in certs:
+        ref = c._new_reference()
+        if lib.sk_X509_push(sk, ref) <= 0:
+            lib.X509_free(ref)
+            lib.sk_X509_pop_free(sk, ffi.addressof(lib, "X509_free"))
+            raise MemoryError("cannot build a certificate stack")
+    return sk
+
+
+@ffi.def_extern(name="ocmp_srv_cert_request_cb")
+def _srv_cert_request(srv_ctx, req, cert_req_id, crm, p10cr, cert_out, chain_out, ca_pubs_out):
+    worker = _worker_of(srv_ctx)
+    request, crm_v, csr_v = _views((Message, req), (CertRequest, crm), (CSR, p10cr))
+    try:
+        server = worker.server_ref()
+        result = server.handle_cert_request(request, cert_req_id, crm_v, csr_v)
+        if not isinstance(result, CertResponse):
+            raise TypeError("handle_cert_request must return a CertResponse, not %s"
+                            % type(result).__name__)
+        chain = _certs_stack(result.chain) if result.chain else ffi.NULL
+        ca_pubs = _certs_stack(result.ca_pubs) if result.ca_pubs else ffi.NULL
+        si = result.status._to_c()
+        # the core frees all of these: hand over our own references
+        cert_out[0] = result.cert._new_reference() if result.cert is not None else ffi.NULL
+        chain_out[0] = chain
+        ca_pubs_out[0] = ca_pubs
+        worker.polling = result.status.status == PKIStatus.WAITING
+        return si
+    except BaseException as exc:  # noqa: BLE001
+        _fail(exc, "handle_cert_request")
+        return ffi.NULL
+    finally:
+        _end(request, crm_v, csr_v)
+
+
+@ffi.def_extern(name="ocmp_srv_rr_cb")
+def _srv_rr(srv_ctx, req, issuer, serial):
+    worker = _worker_of(srv_ctx)
+    (request,) = _views((Message, req))
+    try:
+        result = worker.server_ref().handle_rr(
+            request, Name._copied(ffi.cast("X509_NAME *", issuer)),
+            _asn1_integer_to_int(serial))
+        if not isinstance(result, StatusInfo):
+            raise TypeError("handle_rr must return a StatusInfo, not %s"
+                            % type(result).__name__)
+        return result._to_c()
+    except BaseException as exc:  # noqa: BLE001
+        _fail(exc, "handle_rr")
+        return ffi.NULL
+    finally:
+        _end(request)
+
+
+@ffi.def_extern(name="ocmp_srv_genm_cb")
+def _srv_genm(srv_ctx, req, in_itavs, out):
+    from openssl_cmp.message import itavs_from_stack
+
+    worker = _worker_of(srv_ctx)
+    (request,) = _views((Message, req))
+    try:
+        result = worker.server_ref().handle_genm(request, itavs_from_stack(in_itavs, False))
+        if not isinstance(result, (list, tuple)) or \
+                not all(isinstance(i, ITAV) for i in result):
+            raise TypeError("handle_genm must return a list of ITAV")
+        sk = lib.sk_OSSL_CMP_ITAV_new_null()
+        for itav in result:
+            ref = itav._new_reference()
+            if lib.sk_OSSL_CMP_ITAV_push(sk, ref) <= 0:
+                lib.OSSL_CMP_ITAV_free(ref)
+                lib.sk_OSSL_CMP_ITAV_pop_free(sk, ffi.addressof(lib, "OSSL_CMP_ITAV_free"))
+                raise MemoryError("cannot build the ITAV list")
+        out[0] = sk
+        return 1
+    except BaseException as exc:  # noqa: BLE001
+        _fail(exc, "handle_genm")
+        return 0
+    finally:
+        _end(request)
+
+
+@ffi.def_extern(name="ocmp_srv_error_cb")
+def _srv_error(srv_ctx, req, status_info, error_code, details):
+    worker = _worker_of(srv_ctx)
+    (request,) = _views((Message, req))
+    try:
+        status = StatusInfo._from_c(status_info) if status_info != ffi.NULL else None
+        code = None if error_code == ffi.NULL else _asn1_integer_to_int(error_code)
+        texts = [] if details == ffi.NULL else [
+            asn1_string_bytes(lib.sk_ASN1_UTF8STRING_value(details, i)).decode("utf-8",
+                                                                                "replace")
+            for i in range(lib.sk_ASN1_UTF8STRING_num(details))]
+        worker.server_ref().handle_error(request, status, code, texts)
+    except BaseException as exc:  # noqa: BLE001
+        _fail(exc, "handle_error")
+    finally:
+        _end(request)
+
+
+@ffi.def_extern(name="ocmp_srv_certconf_cb")
+def _srv_cert_conf(srv_ctx, req, cert_req_id, cert_hash, si):
+    worker = _worker_of(srv_ctx)
+    (request,) = _views((Message, req))
+    try:
+        status = StatusInfo._from_c(si) if si != ffi.NULL else None
+        digest = b"" if cert_hash == ffi.NULL else asn1_string_bytes(cert_hash)
+        ok = worker.server_ref().handle_cert_conf(request, cert_req_id, digest, status)
+        if not isinstance(ok, bool):
+            raise TypeError("handle_cert_conf must return bool, not %s" % type(ok).__name__)
+        if not ok:
+            raise RejectRequest("certificate confirmation not accepted")
+        return 1
+    except BaseException as exc:  # noqa: BLE001
+        _fail(exc, "handle_cert_conf")
+        return 0
+    finally:
+        _end(request)
+
+
+@ffi.def_extern(name="ocmp_srv_pollreq_cb")
+def _srv_poll_req(srv_ctx, req, cert_req_id, cert_req_out, check_after_out):
+    worker = _worker_of(srv_ctx)
+    (request,) = _views((Message, req))
+    try:
+        result = worker.server_ref().handle_poll_req(request, cert_req_id)
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise TypeError("handle_poll_req must return (Message or None, check_after)")
+        original, check_after = result
+        _check_instance(original, Message, "handle_poll_req message", allow_none=True)
+        if isinstance(check_after, bool) or not isinstance(check_after, int) or \
+                check_after < 0:
+            raise ValueError("check_after must be an int >= 0")
+        if original is not None:
+            cert_req_out[0] = original._new_reference()  # the core frees it
+            worker.polling = False
+        else:
+            cert_req_out[0] = ffi.NULL
+        check_after_out[0] = check_after
+        return 1
+    except BaseException as exc:  # noqa: BLE001
+        _fail(exc, "handle_poll_req")
+        return 0
+    finally:
+        _end(request)
