@@ -128,3 +128,64 @@ def pkiheader(der: bytes) -> dict:
         else:
             out[HEADER_FIELDS[n]] = inner.raw
     return out
+
+
+# --- encoding (the few structures openssl_cmp builds itself) ---------------------------
+
+def encode(tag: int, value: bytes) -> bytes:
+    n = len(value)
+    if n < 0x80:
+        return bytes((tag, n)) + value
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(raw))) + raw + value
+
+
+def sequence(*parts: bytes) -> bytes:
+    return encode(0x30, b"".join(parts))
+
+
+def encode_integer(value: int) -> bytes:
+    length = max(1, (value.bit_length() + 8) // 8)
+    return encode(0x02, value.to_bytes(length, "big", signed=True))
+
+
+def encode_bit_string_flags(mask: int) -> bytes:
+    """A named BIT STRING (DER: trailing zero bits removed) from bit n = flag n."""
+    if mask == 0:
+        return encode(0x03, b"\x00")
+    nbits = mask.bit_length()
+    nbytes = (nbits + 7) // 8
+    out = bytearray(nbytes)
+    for i in range(nbits):
+        if mask >> i & 1:
+            out[i // 8] |= 0x80 >> (i % 8)
+    unused = nbytes * 8 - nbits
+    return encode(0x03, bytes((unused,)) + bytes(out))
+
+
+def encode_utf8(text: str) -> bytes:
+    return encode(0x0C, text.encode("utf-8"))
+
+
+def encode_pkistatusinfo(status: int, fail_info: int, texts) -> bytes:
+    parts = [encode_integer(status)]
+    if texts:
+        parts.append(sequence(*(encode_utf8(t) for t in texts)))
+    if fail_info:
+        parts.append(encode_bit_string_flags(fail_info))
+    return sequence(*parts)
+
+
+def encode_oid(dotted: str) -> bytes:
+    arcs = [int(a) for a in dotted.split(".")]
+    if len(arcs) < 2:
+        raise ValueError("OID needs at least two arcs")
+    body = bytearray((40 * arcs[0] + arcs[1],))
+    for arc in arcs[2:]:
+        chunk = [arc & 0x7F]
+        arc >>= 7
+        while arc:
+            chunk.append(0x80 | (arc & 0x7F))
+            arc >>= 7
+        body.extend(reversed(chunk))
+    return encode(0x06, bytes(body))

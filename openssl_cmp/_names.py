@@ -1,15 +1,19 @@
 """Parsing distinguished names in the two text forms users type.
 
 * the ``openssl`` command-line form ``/CN=a/O=b+OU=c`` (``\\`` escapes ``/``, ``+``, ``=``);
-* RFC 4514 ``CN=a,O=b`` (most significant RDN *last*; ``\\,`` and ``\\2C`` escapes).
+* RFC 4514 ``CN=a,O=b`` (most significant RDN *last*; ``\\,`` and ``\\C3\\A9`` escapes,
+  ``#``-prefixed DER values).
 
 Both return ``[[(attr, value), ...], ...]``: RDNs in ASN.1 order (most significant first),
-each a list of attribute/value pairs (more than one for a multi-valued RDN).
+each a list of attribute/value pairs (more than one for a multi-valued RDN).  A value is a
+``str``, or ``bytes`` for RFC 4514 ``#hex`` values (the DER contents of the string).
 """
 
 from __future__ import annotations
 
 import re
+
+from openssl_cmp import _der
 
 
 def _split_unescaped(text: str, sep: str) -> list[str]:
@@ -30,26 +34,65 @@ def _split_unescaped(text: str, sep: str) -> list[str]:
     return parts
 
 
-_HEXPAIR = re.compile(r"\\([0-9A-Fa-f]{2})+")
+_ESCAPE = re.compile(r"\\([0-9A-Fa-f]{2}|.)", re.S)
 
 
 def _unescape(value: str) -> str:
-    # RFC 4514 hex pairs encode UTF-8 bytes; other backslashes escape one character.
-    def hexrun(m):
-        raw = bytes.fromhex(m.group(0).replace("\\", ""))
-        return raw.decode("utf-8")
+    """One pass: ``\\XX`` hex pairs are UTF-8 bytes (runs decode together), ``\\c`` is c."""
+    out, pending = [], bytearray()
+    pos = 0
+    for m in _ESCAPE.finditer(value):
+        if m.start() != pos:
+            if pending:
+                out.append(pending.decode("utf-8"))
+                pending.clear()
+            out.append(value[pos:m.start()])
+        token = m.group(1)
+        if len(token) == 2:
+            pending.append(int(token, 16))
+        else:
+            if pending:
+                out.append(pending.decode("utf-8"))
+                pending.clear()
+            out.append(token)
+        pos = m.end()
+    if pending:
+        try:
+            out.append(pending.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ValueError("escaped bytes in %r are not UTF-8" % value) from None
+    out.append(value[pos:])
+    return "".join(out)
 
-    value = _HEXPAIR.sub(hexrun, value)
-    return re.sub(r"\\(.)", r"\1", value)
+
+def _strip_unescaped(text: str) -> str:
+    """Strip whitespace that is not escaped (``CN=a\\ `` keeps its trailing space)."""
+    text = text.lstrip()
+    end = len(text)
+    while end > 0 and text[end - 1] == " ":
+        backslashes = len(text[:end - 1]) - len(text[:end - 1].rstrip("\\"))
+        if backslashes % 2:
+            break
+        end -= 1
+    return text[:end]
 
 
-def _pair(text: str, form: str) -> tuple[str, str]:
+def _pair(text: str, form: str):
     parts = _split_unescaped(text, "=")
     if len(parts) < 2 or not parts[0].strip():
         raise ValueError("invalid %s name component %r (expected TYPE=value)" % (form, text))
     attr = parts[0].strip()
     value = "=".join(parts[1:])
-    return attr, _unescape(value)
+    if form == "RFC 4514" and value.startswith("#"):
+        try:
+            tlv = _der.single(bytes.fromhex(value[1:]))
+        except ValueError:
+            raise ValueError("invalid #hex value in %r" % text) from None
+        return attr, tlv.value
+    try:
+        return attr, _unescape(value)
+    except UnicodeDecodeError:
+        raise ValueError("escaped bytes in %r are not UTF-8" % text) from None
 
 
 def parse_openssl(text: str) -> list[list[tuple[str, str]]]:
@@ -72,6 +115,7 @@ def parse_rfc4514(text: str) -> list[list[tuple[str, str]]]:
     for rdn in _split_unescaped(text, ","):
         if not rdn.strip():
             raise ValueError("empty RDN in name %r" % text)
-        rdns.append([_pair(av.strip(), "RFC 4514") for av in _split_unescaped(rdn, "+")])
+        rdns.append([_pair(_strip_unescaped(av), "RFC 4514")
+                     for av in _split_unescaped(rdn, "+")])
     rdns.reverse()  # RFC 4514 writes the most significant RDN last
     return rdns

@@ -58,8 +58,11 @@ class PrivateKey(_Key):
         name = _KEYGEN_NAMES.get(kind.upper())
         if name is None:
             raise ValueError("kind must be one of %s, not %r" % (sorted(_KEYGEN_NAMES), kind))
-        if name == "RSA" and (not isinstance(bits, int) or bits < 1024):
-            raise ValueError("RSA bits must be an int >= 1024, not %r" % (bits,))
+        if name == "RSA":
+            if isinstance(bits, bool) or not isinstance(bits, int):
+                raise TypeError("bits must be int, not %s" % type(bits).__name__)
+            if bits < 1024:
+                raise ValueError("RSA bits must be >= 1024, not %d" % bits)
         curve_c = _bio.c_string(curve, "curve") if name == "EC" else None
         pctx = lib.EVP_PKEY_CTX_new_from_name(ffi.NULL, name.encode(), ffi.NULL)
         if pctx == ffi.NULL:
@@ -89,18 +92,20 @@ class PrivateKey(_Key):
     @classmethod
     def from_der(cls, data) -> "PrivateKey":
         """An unencrypted PKCS#8 or traditional DER private key."""
+        if isinstance(data, str):
+            raise TypeError("DER data must be bytes, not str (PEM text goes to from_pem)")
         data = _bio.to_bytes(data, "DER data")
-        bio = _bio.MemBIO(data)
-        ptr = lib.d2i_PrivateKey_bio(bio.bio, ffi.NULL)
-        bio.close()
-        if ptr == ffi.NULL:
-            raise_openssl("invalid DER private key")
-        return cls._owned(ptr)
+        ptr, used = _bio.d2i(lib.d2i_AutoPrivateKey, data, "private key")
+        key = cls._owned(ptr)
+        if used != len(data):
+            key.close()
+            raise ValueError("%d trailing bytes after the DER private key" % (len(data) - used))
+        return key
 
     @classmethod
     def from_file(cls, path, password=None) -> "PrivateKey":
         data = _bio.read_path(path, "key")
-        if data.lstrip().startswith(b"-----BEGIN"):
+        if b"-----BEGIN" in data:
             return cls.from_pem(data, password)
         return cls.from_der(data)
 
@@ -120,6 +125,8 @@ class PrivateKey(_Key):
         password = _bio.to_bytes(password, "password")
         if not password:
             raise ValueError("password must not be empty")
+        if b"\0" in password:
+            raise ValueError("password must not contain NUL bytes")
         return _bio.pem_write(lib.PEM_write_bio_PKCS8PrivateKey, self.ptr, "private key",
                               lib.EVP_aes_256_cbc(), password, len(password), ffi.NULL,
                               ffi.NULL)
@@ -157,7 +164,7 @@ class PublicKey(_Key):
 
     @classmethod
     def from_der(cls, data) -> "PublicKey":
-        return cls._decode_der(_bio.to_bytes(data, "DER data"))
+        return cls._decode_der(data)
 
     @classmethod
     def from_cryptography(cls, key) -> "PublicKey":
@@ -182,7 +189,11 @@ class PublicKey(_Key):
             other = other.public_key()
         if not isinstance(other, PublicKey):
             return NotImplemented
-        return lib.EVP_PKEY_eq(self.ptr, other.ptr) == 1
+        # keys of different types "fail" to compare and leave errors: not ours to report
+        lib.ERR_set_mark()
+        equal = lib.EVP_PKEY_eq(self.ptr, other.ptr) == 1
+        lib.ERR_pop_to_mark()
+        return equal
 
     def __hash__(self) -> int:
         return hash(self.to_der())

@@ -105,11 +105,35 @@ class Message(Owned):
 
 
 def _oid_text(obj) -> str:
-    buf = ffi.new("char[]", 128)
-    n = lib.OBJ_obj2txt(buf, 128, obj, 1)
-    if n <= 0:
-        raise_openssl("cannot print OID")
-    return ffi.string(buf).decode()
+    from openssl_cmp.objects import oid_text
+
+    return oid_text(obj)
+
+
+# Info types whose value OpenSSL decodes into its own structure (crypto/cmp/cmp_asn.c,
+# ASN1_ADB(OSSL_CMP_ITAV)), by the release that added them.  For these the value is *not*
+# the ASN1_TYPE that OSSL_CMP_ITAV_create/get0_value handle: giving or reading one as such
+# is a type confusion (crash).  openssl_cmp converts them through OpenSSL's own codec.
+_ID_IT = "1.3.6.1.5.5.7.4."
+_TYPED_INFO = {
+    0x30000000: (1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14, 15, 16),
+    0x30200000: (17, 18, 20),  # caCerts, rootCaKeyUpdate, rootCaCert
+    0x30300000: (21,),  # certProfile
+    0x30400000: (19, 22, 23),  # certReqTemplate, crlStatusList, crls
+}
+
+
+def _typed_info_oids():
+    from openssl_cmp import binding
+
+    oids = set()
+    for version, arcs in _TYPED_INFO.items():
+        if binding.OPENSSL_VERSION_NUMBER >= version:
+            oids.update(_ID_IT + str(a) for a in arcs)
+    return frozenset(oids)
+
+
+TYPED_INFO_OIDS = _typed_info_oids()
 
 
 class ITAV(Owned):
@@ -125,9 +149,17 @@ class ITAV(Owned):
         if value_der is not None and not isinstance(value_der, (bytes, bytearray)):
             raise TypeError("value_der must be bytes or None, not %s"
                             % type(value_der).__name__)
-        obj = lib.OBJ_txt2obj(oid_c, 0)
+        obj = lib.OBJ_txt2obj(oid_c, 0)  # a dotted OID or a known name
         if obj == ffi.NULL:
             raise_openssl("invalid ITAV type %r" % type_oid)
+        dotted = _oid_text(obj)
+        if value_der is not None and dotted in TYPED_INFO_OIDS:
+            lib.ASN1_OBJECT_free(obj)
+            decoded = _itav_codec().decode(
+                _der.sequence(_der.encode_oid(dotted), bytes(value_der)))
+            self._ptr = decoded._ptr
+            decoded._ptr = None
+            return
         value = ffi.NULL
         if value_der is not None:
             try:
@@ -162,10 +194,28 @@ class ITAV(Owned):
 
     @property
     def value_der(self) -> bytes | None:
-        value = lib.OSSL_CMP_ITAV_get0_value(self.ptr)
+        """The DER of infoValue, or None when absent."""
+        value = lib.OSSL_CMP_ITAV_get0_value(self.ptr)  # a union member; may not be ASN1_TYPE
         if value == ffi.NULL:
             return None
+        if self.type in TYPED_INFO_OIDS:
+            parts = _der.children(_der.single(_itav_codec().encode(self)).value)
+            return parts[1].raw if len(parts) > 1 else None
         return _bio.i2d(lib.i2d_ASN1_TYPE, value, "ITAV value")
+
+    @classmethod
+    def from_der(cls, data: bytes) -> "ITAV":
+        """An ITAV from the DER of a whole InfoTypeAndValue."""
+        if not isinstance(data, (bytes, bytearray)):
+            raise TypeError("DER data must be bytes")
+        parts = _der.children(_der.single(bytes(data)).value)
+        if not parts or parts[0].tag != 0x06:
+            raise ValueError("not an InfoTypeAndValue")
+        return _itav_codec().decode(bytes(data))
+
+    def to_der(self) -> bytes:
+        """The DER of the whole InfoTypeAndValue."""
+        return _itav_codec().encode(self)
 
     def __eq__(self, other):
         if not isinstance(other, ITAV):
@@ -241,10 +291,15 @@ class StatusInfo:
 
     def _to_c(self):
         """A new ``OSSL_CMP_PKISI *`` (the caller, usually OpenSSL, frees it)."""
-        text = self.texts[0].encode("utf-8") if self.texts else ffi.NULL
-        si = lib.OSSL_CMP_STATUSINFO_new(int(self.status), int(self.fail_info), text)
-        if si == ffi.NULL:
-            raise_openssl("cannot create PKIStatusInfo")
+        if len(self.texts) <= 1:  # the common case: OpenSSL's constructor
+            text = self.texts[0].encode("utf-8") if self.texts else ffi.NULL
+            si = lib.OSSL_CMP_STATUSINFO_new(int(self.status), int(self.fail_info), text)
+            if si == ffi.NULL:
+                raise_openssl("cannot create PKIStatusInfo")
+            return si
+        # OSSL_CMP_STATUSINFO_new takes one text: encode all of them ourselves
+        der = _der.encode_pkistatusinfo(int(self.status), int(self.fail_info), self.texts)
+        si, _ = _bio.d2i(lib.d2i_OSSL_CMP_PKISI, der, "PKIStatusInfo")
         return si
 
     def __str__(self) -> str:
@@ -373,3 +428,73 @@ class CertRequest(Owned):
         if self.closed:
             return "<CertRequest closed>"
         return "<CertRequest id=%d subject=%s>" % (self.cert_req_id, self.subject)
+
+
+class _ItavCodec:
+    """OpenSSL's own InfoTypeAndValue encoder/decoder, which libcrypto does not export:
+    an unprotected GENM carries the ITAV into a private server (decode), and that server's
+    GENP carries an ITAV out as DER (encode)."""
+
+    def __init__(self):
+        from openssl_cmp.enums import LogLevel, Option
+        from openssl_cmp.server import Server
+
+        self._server = Server(handle_genm=self._genm)
+        self._server.accept_unprotected = True
+        self._server.ctx.set_option(Option.UNPROTECTED_SEND, 1)
+        self._server.ctx.reference_value = b"openssl_cmp ITAV codec"  # sender identification
+        self._server.ctx.log_verbosity = LogLevel.EMERG
+        self._local = __import__("threading").local()
+
+    def _genm(self, request, itavs):
+        self._local.received = itavs
+        return self._local.reply
+
+    def _request(self, itavs_der: bytes) -> Message:
+        import os
+
+        empty_dn = _der.encode(0xA4, _der.sequence())  # GeneralName directoryName {}
+        header = _der.sequence(
+            _der.encode_integer(2), empty_dn, empty_dn,
+            _der.encode(0xA4, _der.encode(0x04, os.urandom(16))),  # transactionID
+            _der.encode(0xA5, _der.encode(0x04, os.urandom(16))))  # senderNonce
+        body = _der.encode(0xB5, _der.encode(0x30, itavs_der))  # genm [21]
+        return Message.from_der(_der.sequence(header, body))
+
+    def decode(self, itav_der: bytes) -> "ITAV":
+        from openssl_cmp.errors import OpenSSLError
+
+        self._local.reply = []
+        self._local.received = None
+        try:
+            request = self._request(itav_der)
+        except OpenSSLError as exc:
+            raise OpenSSLError("the value does not match what OpenSSL expects for this "
+                               "infoType", exc.errors) from None
+        self._server.process(request)
+        received = self._local.received
+        if not received:
+            raise ValueError("OpenSSL could not decode this InfoTypeAndValue")
+        return received[0]
+
+    def encode(self, itav: "ITAV") -> bytes:
+        self._local.reply = [itav]
+        response = self._server.process(self._request(b""))
+        self._local.reply = []
+        if response.body_type != BodyType.GENP:
+            raise ValueError("OpenSSL could not encode this InfoTypeAndValue")
+        body = _der.children(_der.single(response.to_der()).value)[1]  # [22] genp
+        itavs = _der.children(_der.single(body.value).value)
+        return itavs[0].raw
+
+
+_codec = None
+_codec_lock = __import__("threading").Lock()
+
+
+def _itav_codec() -> _ItavCodec:
+    global _codec
+    with _codec_lock:
+        if _codec is None:
+            _codec = _ItavCodec()
+        return _codec

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import os
 from typing import Iterable, Mapping
 
 from openssl_cmp import _bio, _names
 from openssl_cmp._ownership import Owned
 from openssl_cmp.binding import ffi, lib
-from openssl_cmp.errors import raise_openssl
+from openssl_cmp.errors import Error, raise_openssl
 from openssl_cmp.keys import PrivateKey, PublicKey
 
 __all__ = ["Certificate", "CRL", "Name", "GeneralName", "TrustStore", "CSR", "Extensions",
@@ -24,7 +25,7 @@ __all__ = ["Certificate", "CRL", "Name", "GeneralName", "TrustStore", "CSR", "Ex
 
 def _from_file(cls, path, **kw):
     data = _bio.read_path(path, cls.__name__)
-    if data.lstrip().startswith(b"-----BEGIN"):
+    if b"-----BEGIN" in data:  # PEM, possibly after text (openssl x509 -text, bags)
         return cls.from_pem(data, **kw)
     return cls.from_der(data)
 
@@ -68,6 +69,16 @@ def int_to_asn1_integer(value: int):
         return asn1
     finally:
         lib.BN_free(bn)
+
+
+def oid_text(obj) -> str:
+    """Dotted text of an ``ASN1_OBJECT *``, however long."""
+    n = lib.OBJ_obj2txt(ffi.NULL, 0, obj, 1)
+    if n <= 0:
+        raise_openssl("cannot print OID")
+    buf = ffi.new("char[]", n + 1)
+    lib.OBJ_obj2txt(buf, n + 1, obj, 1)
+    return ffi.string(buf).decode("ascii")
 
 
 def asn1_string_bytes(ptr) -> bytes:
@@ -224,7 +235,10 @@ class Name(Owned):
         for rdn in rdns:
             for i, (attr, value) in enumerate(rdn):
                 attr_c = _bio.c_string(attr, "name attribute")
-                value_c = value.encode("utf-8")
+                value_c = value if isinstance(value, bytes) else value.encode("utf-8")
+                if b"\0" in value_c:
+                    name.close()
+                    raise ValueError("name value must not contain NUL characters")
                 # set=0 starts a new RDN; -1 appends to the previous one (multi-valued RDN)
                 if lib.X509_NAME_add_entry_by_txt(name.ptr, attr_c, lib.MBSTRING_UTF8, value_c,
                                                   len(value_c), -1, 0 if i == 0 else -1) != 1:
@@ -258,9 +272,13 @@ class Name(Owned):
 
     def to_cryptography(self):
         from cryptography import x509
+        from cryptography.x509.oid import ObjectIdentifier
 
-        # cryptography has no DER loader for names; RFC 4514 text round-trips
-        return x509.Name.from_rfc4514_string(str(self))
+        rdns: dict = {}
+        for index, oid, value in self.entries():
+            rdns.setdefault(index, []).append(x509.NameAttribute(ObjectIdentifier(oid), value))
+        return x509.Name([x509.RelativeDistinguishedName(attrs)
+                          for _, attrs in sorted(rdns.items())])
 
     def __str__(self) -> str:
         bio = _bio.MemBIO()
@@ -273,13 +291,33 @@ class Name(Owned):
 
     def __eq__(self, other) -> bool:
         if isinstance(other, str):
-            other = Name.parse(other) if other.startswith("/") else Name.from_rfc4514(other)
+            try:
+                other = as_name(other, "name")
+            except (ValueError, Error):
+                lib.ERR_clear_error()
+                return False
         if not isinstance(other, Name):
             return NotImplemented
         return lib.X509_NAME_cmp(self.ptr, other.ptr) == 0
 
     def __hash__(self) -> int:
-        return hash(self.to_der())
+        # X509_NAME_cmp compares canonical encodings (case and spaces folded): hash those
+        ok = ffi.new("int *")
+        value = lib.X509_NAME_hash_ex(self.ptr, ffi.NULL, ffi.NULL, ok)
+        if not ok[0]:
+            raise_openssl("cannot hash name")
+        return value
+
+    def entries(self) -> list[tuple[int, str, str]]:
+        """``(rdn index, dotted OID, value)`` for each attribute, in DER order."""
+        out = []
+        for i in range(lib.X509_NAME_entry_count(self.ptr)):
+            entry = lib.X509_NAME_get_entry(self.ptr, i)
+            oid = oid_text(lib.X509_NAME_ENTRY_get_object(entry))
+            data = asn1_string_bytes(lib.X509_NAME_ENTRY_get_data(entry))
+            out.append((lib.X509_NAME_ENTRY_set(entry), oid,
+                        data.decode("utf-8", "replace")))
+        return out
 
     def __repr__(self) -> str:
         return "<Name %r>" % (str(self) if not self.closed else "closed")
@@ -425,8 +463,14 @@ class TrustStore(Owned):
     @classmethod
     def from_file(cls, path) -> "TrustStore":
         """Every certificate (and CRL) of a PEM file."""
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            raise TypeError("path must be str, bytes or os.PathLike, not %s"
+                            % type(path).__name__)
+        path_c = os.fsencode(path)
+        if b"\0" in path_c:
+            raise ValueError("path must not contain NUL")
         store = cls()
-        if lib.X509_STORE_load_file(store.ptr, _bio.c_string(str(path), "path")) != 1:
+        if lib.X509_STORE_load_file(store.ptr, path_c) != 1:
             store.close()
             raise_openssl("cannot load trust anchors from %s" % path)
         return store
@@ -532,12 +576,14 @@ class CSR(Owned):
         subject = as_name(subject, "subject")
         _check_type(key, PrivateKey, "key")
         sans = [as_general_name(s) for s in sans]
-        ext_map = {}
-        if sans:
-            ext_map["subjectAltName"] = ",".join(_san_config(s) for s in sans)
-        exts = Extensions(ext_map) if ext_map else None
         if extensions is not None:
             _check_type(extensions, Extensions, "extensions")
+            if sans and extensions.has_san:
+                raise ValueError("subjectAltName given both in sans and in extensions")
+        exts = Extensions.from_der(extensions.to_der()) if extensions is not None \
+            else Extensions({})
+        if sans:
+            exts._append(san_extension(sans))
         req = cls._owned(lib.X509_REQ_new())
         try:
             ok = (lib.X509_REQ_set_version(req.ptr, 0) == 1
@@ -545,10 +591,8 @@ class CSR(Owned):
                   and lib.X509_REQ_set_pubkey(req.ptr, key.ptr) == 1)
             if not ok:
                 raise_openssl("cannot build CSR")
-            for e in (exts, extensions):
-                if e is not None and len(e) and \
-                        lib.X509_REQ_add_extensions(req.ptr, e.ptr) != 1:
-                    raise_openssl("cannot add extensions to CSR")
+            if len(exts) and lib.X509_REQ_add_extensions(req.ptr, exts.ptr) != 1:
+                raise_openssl("cannot add extensions to CSR")
             if lib.X509_REQ_sign(req.ptr, key.ptr, _digest_for(key)) <= 0:
                 raise_openssl("cannot sign CSR")
         except BaseException:
@@ -598,11 +642,24 @@ def _digest_for(key) -> object:
     return ffi.NULL if key.key_type in ("ED25519", "ED448") else lib.EVP_sha256()
 
 
-def _san_config(gen: GeneralName) -> str:
-    """A GeneralName in openssl config syntax (for subjectAltName=…)."""
-    text = str(gen)
-    kind, _, value = text.partition(":")
-    return {"IP Address": "IP", "DirName": "dirName"}.get(kind, kind) + ":" + value
+def san_extension(sans, critical: bool = False):
+    """A new ``X509_EXTENSION *`` subjectAltName for GeneralNames (caller frees)."""
+    sk = lib.sk_GENERAL_NAME_new_null()
+    if sk == ffi.NULL:
+        raise_openssl("cannot allocate general names")
+    free = ffi.addressof(lib, "GENERAL_NAME_free")
+    try:
+        for gen in sans:
+            ref = gen._new_reference()
+            if lib.sk_GENERAL_NAME_push(sk, ref) <= 0:
+                lib.GENERAL_NAME_free(ref)
+                raise_openssl("cannot build subjectAltName")
+        ext = lib.X509V3_EXT_i2d(lib.NID_subject_alt_name, int(critical), sk)
+        if ext == ffi.NULL:
+            raise_openssl("cannot encode subjectAltName")
+        return ext
+    finally:
+        lib.sk_GENERAL_NAME_pop_free(sk, free)
 
 
 class Extensions(Owned):
@@ -653,6 +710,18 @@ class Extensions(Owned):
     def to_der(self) -> bytes:
         return self._encode_der()
 
+    def _append(self, ext) -> None:
+        """Append an ``X509_EXTENSION *`` this object takes over (internal building)."""
+        if lib.sk_X509_EXTENSION_push(self.ptr, ext) <= 0:
+            lib.X509_EXTENSION_free(ext)
+            raise_openssl("cannot add extension")
+
+    def copy(self) -> "Extensions":
+        return Extensions.from_der(self.to_der())
+
+    def __deepcopy__(self, memo):
+        return self.copy()
+
     def _new_reference(self):
         """A deep copy that C may own (set0_reqExtensions)."""
         ptr, _ = _bio.d2i(lib.d2i_X509_EXTENSIONS, self.to_der(), "extensions")
@@ -667,24 +736,33 @@ class Extensions(Owned):
     def names(self) -> list[str]:
         """Short names (or dotted OIDs) of the extensions, in order."""
         out = []
-        buf = ffi.new("char[]", 128)
         for i in range(len(self)):
             obj = lib.X509_EXTENSION_get_object(lib.sk_X509_EXTENSION_value(self.ptr, i))
             nid = lib.OBJ_obj2nid(obj)
             if nid != lib.NID_undef:
                 out.append(ffi.string(lib.OBJ_nid2sn(nid)).decode())
             else:
-                lib.OBJ_obj2txt(buf, 128, obj, 1)
-                out.append(ffi.string(buf).decode())
+                out.append(oid_text(obj))
         return out
 
+    def _ext(self, index: int):
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise TypeError("extension index must be int")
+        n = len(self)
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError("extension index out of range")
+        return lib.sk_X509_EXTENSION_value(self.ptr, index)
+
     def critical(self, index: int) -> bool:
-        return bool(lib.X509_EXTENSION_get_critical(lib.sk_X509_EXTENSION_value(self.ptr, index)))
+        return bool(lib.X509_EXTENSION_get_critical(self._ext(index)))
 
     def text(self, index: int) -> str:
         """The value as ``openssl x509 -text`` prints it."""
+        ext = self._ext(index)
         bio = _bio.MemBIO()
-        lib.X509V3_EXT_print(bio.bio, lib.sk_X509_EXTENSION_value(self.ptr, index), 0, 0)
+        lib.X509V3_EXT_print(bio.bio, ext, 0, 0)
         return bio.read_all().decode("utf-8", "replace")
 
     @property
@@ -737,13 +815,17 @@ class PolicyInfo(Owned):
 
     @property
     def oid(self) -> str:
-        buf = ffi.new("char[]", 128)
-        lib.OBJ_obj2txt(buf, 128, self.ptr.policyid, 1)
-        return ffi.string(buf).decode()
+        return oid_text(self.ptr.policyid)
 
     def _new_reference(self):
         ptr, _ = _bio.d2i(lib.d2i_POLICYINFO, self.to_der(), "policy")
         return ptr
+
+    def copy(self) -> "PolicyInfo":
+        return PolicyInfo.from_der(self.to_der())
+
+    def __deepcopy__(self, memo):
+        return self.copy()
 
     def __eq__(self, other):
         if not isinstance(other, PolicyInfo):

@@ -13,6 +13,7 @@ typedef struct {
 } POLICYINFO;
 
 typedef ... X509V3_EXT_METHOD;
+typedef ... X509_NAME_ENTRY;
 typedef ... CONF;
 
 static const int GEN_OTHERNAME;
@@ -93,6 +94,11 @@ int X509_NAME_add_entry_by_txt(X509_NAME *, const char *, int, const unsigned ch
 int X509_NAME_entry_count(const X509_NAME *);
 int X509_NAME_cmp(const X509_NAME *, const X509_NAME *);
 int X509_NAME_print_ex(BIO *, const X509_NAME *, int, unsigned long);
+unsigned long X509_NAME_hash_ex(const X509_NAME *, OSSL_LIB_CTX *, const char *, int *);
+X509_NAME_ENTRY *X509_NAME_get_entry(const X509_NAME *, int);
+ASN1_OBJECT *X509_NAME_ENTRY_get_object(const X509_NAME_ENTRY *);
+ASN1_STRING *X509_NAME_ENTRY_get_data(const X509_NAME_ENTRY *);
+int X509_NAME_ENTRY_set(const X509_NAME_ENTRY *);
 
 /* X509_STORE */
 X509_STORE *X509_STORE_new(void);
@@ -159,6 +165,10 @@ GENERAL_NAMES *GENERAL_NAMES_new(void);
 void GENERAL_NAMES_free(GENERAL_NAMES *);
 int sk_GENERAL_NAME_num(const OCMP_STACK_OF_GENERAL_NAME *);
 GENERAL_NAME *sk_GENERAL_NAME_value(const OCMP_STACK_OF_GENERAL_NAME *, int);
+OCMP_STACK_OF_GENERAL_NAME *sk_GENERAL_NAME_new_null(void);
+int sk_GENERAL_NAME_push(OCMP_STACK_OF_GENERAL_NAME *, GENERAL_NAME *);
+void sk_GENERAL_NAME_pop_free(OCMP_STACK_OF_GENERAL_NAME *, void (*)(GENERAL_NAME *));
+X509_EXTENSION *X509V3_EXT_i2d(int, int, void *);
 
 /* X509_EXTENSION, X509_EXTENSIONS */
 void X509_EXTENSION_free(X509_EXTENSION *);
