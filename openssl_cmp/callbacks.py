@@ -56,7 +56,7 @@ class CallbackState:
 
     __slots__ = ("context", "log_callback", "transfer_callback", "transfer_callback_arg",
                  "cert_conf_callback", "cert_conf_callback_arg", "http_callback",
-                 "http_callback_arg", "exception", "cert_conf_text", "handle", "__weakref__")
+                 "http_callback_arg", "exception", "cert_conf_text", "__weakref__")
 
     def __init__(self, context):
         self.context = weakref.ref(context)
@@ -69,7 +69,6 @@ class CallbackState:
         self.http_callback_arg = None
         self.exception = None
         self.cert_conf_text = None  # keeps *txt of the certConf callback alive
-        self.handle = ffi.new_handle(self)
 
     def store(self, exc: BaseException) -> None:
         if self.exception is None:

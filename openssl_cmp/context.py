@@ -36,9 +36,17 @@ _OPTION_RANGES = {
     Option.REVOCATION_REASON: (-1, 10),
 }
 _INT_MAX = 2**31 - 1
+_SRV_CTX_PTR = ffi.typeof("OSSL_CMP_SRV_CTX *")
+_SERVER_PERFORM = ffi.addressof(lib, "OSSL_CMP_CTX_server_perform")
+
+
+# options the linked OpenSSL knows (USE_TLS needs 3.2, NO_CACHE_EXTRACERTS 3.3)
+_SUPPORTED_OPTIONS = frozenset(o for o in Option if hasattr(lib, o.c_name))
 
 
 def _as_option(option) -> Option:
+    if type(option) is Option:
+        return option
     if isinstance(option, bool) or not isinstance(option, int):
         raise TypeError("option must be an Option, not %s" % type(option).__name__)
     try:
@@ -65,8 +73,8 @@ def _octets(value, what) -> bytes:
 class Context:
     """A CMP client context (``OSSL_CMP_CTX``).  Use as a context manager or ``close()``."""
 
-    __slots__ = ("_ptr", "_lock", "_state", "_libctx", "_propq", "_values", "_geninfo",
-                 "_server", "_http_arg_keep", "_owner", "__weakref__")
+    __slots__ = ("_ptr", "_lock", "_state", "_handle", "_libctx", "_propq", "_values",
+                 "_geninfo", "_server", "_http_arg_keep", "_owner", "__weakref__")
 
     def __init__(self, libctx=None, propq: str | None = None):
         if libctx is not None and not (isinstance(libctx, ffi.CData)
@@ -85,6 +93,7 @@ class Context:
         self._http_arg_keep = None
         self._owner = None  # set for a borrowed context (a server's inner context)
         self._state = callbacks.CallbackState(self)
+        self._handle = None  # ffi.new_handle(self._state), made when C needs it
         # The state outlives the C context: ffi.gc runs the free while self._state (and
         # thus its handle) is still referenced by this object.
         self._ptr = ffi.gc(ptr, lib.OSSL_CMP_CTX_free)
@@ -104,6 +113,7 @@ class Context:
         self._http_arg_keep = None
         self._owner = owner
         self._state = callbacks.CallbackState(self)
+        self._handle = None
         self._ptr = ptr
         lib.OSSL_CMP_CTX_set_log_cb(ptr, lib.ocmp_log_cb)
         return self
@@ -147,11 +157,18 @@ class Context:
         """Call ``func(ctx, *args)`` under the lock with callbacks routed to this context;
         re-raise an exception stored by a callback."""
         with self._lock:
-            ptr = self.ptr
+            ptr = self._ptr
+            if ptr is None:
+                raise ValueError("Context is closed")
             state = self._state
             lib.ERR_clear_error()
-            with callbacks.running(state):
+            tls = callbacks._tls
+            previous = getattr(tls, "state", None)
+            tls.state = state  # the call in progress: log/http callbacks find us here
+            try:
                 result = func(ptr, *args)
+            finally:
+                tls.state = previous
             exc = state.exception
             if exc is not None:
                 state.exception = None
@@ -160,9 +177,24 @@ class Context:
             return result
 
     def _set(self, func, what, *args):
-        """A setter returning 1 on success."""
-        if self._call(func, *args) != 1:
-            raise OpenSSLError("cannot set %s" % what, drain())
+        """A setter returning 1 on success.  Setters never call back into Python, so no
+        callback routing is needed (this is the hot path of configuring a context)."""
+        with self._lock:
+            ptr = self._ptr
+            if ptr is None:
+                raise ValueError("Context is closed")
+            lib.ERR_clear_error()
+            if func(ptr, *args) != 1:
+                raise OpenSSLError("cannot set %s" % what, drain())
+
+    @property
+    def _state_handle(self):
+        """The ``void *`` through which C reaches this context's callback state; kept on
+        the Context (not on the state) so that nothing points back: no reference cycle."""
+        handle = self._handle
+        if handle is None:
+            handle = self._handle = ffi.new_handle(self._state)
+        return handle
 
     def _push(self, func, what, ptr, on_failure=None):
         """A push0/push1 call.  Success is any positive return: OSSL_CMP_CTX_push0_policy
@@ -207,17 +239,23 @@ class Context:
         if not isinstance(value, int):
             raise TypeError("value of %s must be int, not %s"
                             % (option.name, type(value).__name__))
-        if not hasattr(lib, option.c_name):
+        if option not in _SUPPORTED_OPTIONS:
             require(option.c_name, "Option.%s" % option.name)
         low, high = _OPTION_RANGES.get(option, (0, _INT_MAX))
         if not low <= value <= high:
             raise ValueError("value of %s must be in %d..%d, not %d"
                              % (option.name, low, high, value))
-        self._set(lib.OSSL_CMP_CTX_set_option, "option %s" % option.name, option, value)
+        with self._lock:
+            ptr = self._ptr
+            if ptr is None:
+                raise ValueError("Context is closed")
+            lib.ERR_clear_error()
+            if lib.OSSL_CMP_CTX_set_option(ptr, option, value) != 1:
+                raise OpenSSLError("cannot set option %s" % option.name, drain())
 
     def get_option(self, option: Option) -> int:
         option = _as_option(option)
-        if not hasattr(lib, option.c_name):
+        if option not in _SUPPORTED_OPTIONS:
             require(option.c_name, "Option.%s" % option.name)
         value = self._call(lib.OSSL_CMP_CTX_get_option, option)
         # -1 is both a value (REVOCATION_REASON, MSG_TIMEOUT) and the error return
@@ -345,7 +383,7 @@ class Context:
                 self._set(lib.OSSL_CMP_CTX_set_transfer_cb_arg, "transfer arg", ffi.NULL)
             else:
                 self._set(lib.OSSL_CMP_CTX_set_transfer_cb_arg, "transfer arg",
-                          self._state.handle)
+                          self._state_handle)
                 self._set(lib.OSSL_CMP_CTX_set_transfer_cb, "transfer callback",
                           lib.ocmp_transfer_cb)
             self._server = None
@@ -366,15 +404,17 @@ class Context:
         (``OSSL_CMP_CTX_server_perform`` as transfer callback, no Python in between).
         ``owner`` (e.g. the ``Server`` that owns ``srv_ctx``) is kept alive while attached.
         ``Server.attach(ctx)`` does this for you."""
-        if not (isinstance(srv_ctx, ffi.CData)
-                and ffi.typeof(srv_ctx) is ffi.typeof("OSSL_CMP_SRV_CTX *")):
+        if not (isinstance(srv_ctx, ffi.CData) and ffi.typeof(srv_ctx) is _SRV_CTX_PTR):
             raise TypeError("srv_ctx must be an OSSL_CMP_SRV_CTX * cdata")
         if srv_ctx == ffi.NULL:
             raise ValueError("srv_ctx is NULL")
         with self._lock:
-            self._set(lib.OSSL_CMP_CTX_set_transfer_cb_arg, "transfer arg", srv_ctx)
-            self._set(lib.OSSL_CMP_CTX_set_transfer_cb, "transfer callback",
-                      ffi.addressof(lib, "OSSL_CMP_CTX_server_perform"))
+            ptr = self._ptr
+            if ptr is None:
+                raise ValueError("Context is closed")
+            if lib.OSSL_CMP_CTX_set_transfer_cb_arg(ptr, srv_ctx) != 1 or \
+                    lib.OSSL_CMP_CTX_set_transfer_cb(ptr, _SERVER_PERFORM) != 1:
+                raise OpenSSLError("cannot attach the server", drain())
             self._state.transfer_callback = None
             self._server = owner if owner is not None else srv_ctx
 
@@ -425,9 +465,15 @@ class Context:
         self._remember(key, None if cert is None else Certificate._borrowed(cert.ptr))
 
     def _set_name(self, func, key, name, what):
-        name = None if name is None else as_name(name, what)
-        self._set(func, what, ffi.NULL if name is None else name.ptr)
-        self._remember(key, None if name is None else Name._copied(name.ptr))
+        if name is None:
+            self._set(func, what, ffi.NULL)
+            self._remember(key, None)
+            return
+        parsed = not isinstance(name, Name)
+        name = as_name(name, what)
+        self._set(func, what, name.ptr)
+        # keep our own copy for the getter; a name we parsed from text is ours already
+        self._remember(key, name if parsed else Name._copied(name.ptr))
 
     def _get_remembered(self, key):
         value = self._values.get(key)
@@ -747,7 +793,7 @@ class Context:
                 self._set(lib.OSSL_CMP_CTX_set_certConf_cb_arg, "certConf arg", ffi.NULL)
             else:
                 self._set(lib.OSSL_CMP_CTX_set_certConf_cb_arg, "certConf arg",
-                          self._state.handle)
+                          self._state_handle)
                 self._set(lib.OSSL_CMP_CTX_set_certConf_cb, "certConf callback",
                           lib.ocmp_certconf_cb)
             self._state.cert_conf_callback = callback
@@ -883,7 +929,7 @@ class Context:
         """Run an IR/CR/P10CR/KUR transaction (polling included); return the new
         certificate.  Raises CMPError on failure, a server rejection included."""
         req_type = _as_req_type(req_type)
-        crm_c = self._crm_arg(crm)
+        crm_c = ffi.NULL if crm is None else self._crm_arg(crm)
         with self._lock:
             cert = self._call(lib.OSSL_CMP_exec_certreq, req_type, crm_c)
             if cert == ffi.NULL:
@@ -941,6 +987,8 @@ class Context:
 
 
 def _as_req_type(req_type) -> ReqType:
+    if type(req_type) is ReqType:
+        return req_type
     if isinstance(req_type, bool) or not isinstance(req_type, int):
         raise TypeError("req_type must be a ReqType, not %s" % type(req_type).__name__)
     try:
@@ -969,7 +1017,7 @@ def default_cert_conf(ctx: Context, cert: Certificate, fail_info: int):
             with callbacks.running(ctx._state):
                 result = lib.OSSL_CMP_certConf_cb(ptr, cert.ptr, fail_info, txt)
         finally:
-            restore = ctx._state.handle if ctx._state.cert_conf_callback else ffi.NULL
+            restore = ctx._state_handle if ctx._state.cert_conf_callback else ffi.NULL
             lib.OSSL_CMP_CTX_set_certConf_cb_arg(ptr, restore)
         lib.ERR_clear_error()
     text = None if txt[0] == ffi.NULL else ffi.string(txt[0]).decode("utf-8", "replace")

@@ -231,3 +231,20 @@ def test_public_key_views_outlive_parents(pki):
     gc.collect()
     assert pub == csr_pub and isinstance(pub, PublicKey)
     assert str(subject) == "CN=test-client"
+
+
+def test_context_with_callbacks_freed_without_cyclic_gc():
+    """The callback state does not point back at the context (nor at its own handle): the
+    context goes away by reference counting alone, the moment the last name is dropped."""
+    gc.disable()
+    try:
+        ctx = Context()
+        ctx.transfer_callback = lambda c, r: r
+        ctx.cert_conf_callback = lambda c, cert, f: 0
+        ctx.log_callback = lambda *a: None
+        ref = weakref.ref(ctx)
+        state_ref = weakref.ref(ctx._state)
+        del ctx
+        assert ref() is None and state_ref() is None
+    finally:
+        gc.enable()
