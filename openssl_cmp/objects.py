@@ -119,6 +119,77 @@ class Certificate(Owned):
         return [cls.from_pem(c) for c in chunks]
 
     @classmethod
+    def create(cls, subject, public_key, signing_key: PrivateKey, *,
+               issuer: "Certificate | None" = None, serial_number: int | None = None,
+               days: int = 365, extensions: "Extensions | None" = None,
+               ca: bool = False) -> "Certificate":
+        """Issue an X.509 v3 certificate: self-signed when ``issuer`` is None (then
+        ``signing_key`` must be the key of ``public_key``), else signed by the ``issuer``
+        certificate's key ``signing_key``.  Adds subjectKeyIdentifier and
+        authorityKeyIdentifier; ``ca=True`` adds the basicConstraints/keyUsage of a CA;
+        ``extensions`` (e.g. from a request) are copied in.  Valid from one minute ago for
+        ``days`` days; the serial number is random (159 bits) unless given."""
+        subject = as_name(subject, "subject")
+        if isinstance(public_key, PrivateKey):
+            public_key = public_key.public_key()
+        _check_type(public_key, PublicKey, "public_key")
+        _check_type(signing_key, PrivateKey, "signing_key")
+        if issuer is not None:
+            _check_type(issuer, Certificate, "issuer")
+        if extensions is not None:
+            _check_type(extensions, Extensions, "extensions")
+        if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
+            raise ValueError("days must be a positive int")
+        if serial_number is None:
+            serial_number = int.from_bytes(os.urandom(20), "big") >> 1 or 1
+        serial = int_to_asn1_integer(serial_number)
+        cert = cls._owned(lib.X509_new())
+        try:
+            x = cert.ptr
+            issuer_name = subject.ptr if issuer is None else lib.X509_get_subject_name(issuer.ptr)
+            ok = (lib.X509_set_version(x, 2) == 1
+                  and lib.X509_set_serialNumber(x, serial) == 1
+                  and lib.X509_set_issuer_name(x, issuer_name) == 1
+                  and lib.X509_set_subject_name(x, subject.ptr) == 1
+                  and lib.X509_gmtime_adj(lib.X509_getm_notBefore(x), -60) != ffi.NULL
+                  and lib.X509_gmtime_adj(lib.X509_getm_notAfter(x), days * 86400) != ffi.NULL
+                  and lib.X509_set_pubkey(x, public_key.ptr) == 1)
+            if not ok:
+                raise_openssl("cannot build certificate")
+            v3 = ffi.new("X509V3_CTX *")
+            lib.X509V3_set_ctx(v3, x if issuer is None else issuer.ptr, x, ffi.NULL, ffi.NULL,
+                               0)
+            wanted = [("subjectKeyIdentifier", "hash"),
+                      ("authorityKeyIdentifier", "keyid")]
+            if ca:
+                wanted += [("basicConstraints", "critical,CA:TRUE"),
+                           ("keyUsage", "critical,keyCertSign,cRLSign,digitalSignature")]
+            requested = set(extensions.names()) if extensions is not None else set()
+            for name, value in wanted:
+                if name in requested:
+                    continue  # what the request asks for wins over our defaults
+                if issuer is None and name == "authorityKeyIdentifier":
+                    continue  # self-signed: the issuer key id would name itself
+                ext = lib.X509V3_EXT_nconf(ffi.NULL, v3, name.encode(), value.encode())
+                if ext == ffi.NULL or lib.X509_add_ext(x, ext, -1) != 1:
+                    lib.X509_EXTENSION_free(ext)
+                    raise_openssl("cannot add %s" % name)
+                lib.X509_EXTENSION_free(ext)
+            if extensions is not None:
+                for i in range(len(extensions)):
+                    if lib.X509_add_ext(x, lib.sk_X509_EXTENSION_value(extensions.ptr, i),
+                                        -1) != 1:
+                        raise_openssl("cannot add requested extension")
+            if lib.X509_sign(x, signing_key.ptr, _digest_for(signing_key)) <= 0:
+                raise_openssl("cannot sign certificate")
+        except BaseException:
+            cert.close()
+            raise
+        finally:
+            lib.ASN1_INTEGER_free(serial)
+        return cert
+
+    @classmethod
     def from_cryptography(cls, cert) -> "Certificate":
         from cryptography.hazmat.primitives import serialization
 

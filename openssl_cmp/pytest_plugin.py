@@ -1,0 +1,25 @@
+"""pytest fixtures for testing CMP clients and servers (entry point ``pytest11``).
+
+* ``cmp_mock_ca``: a fresh :class:`~openssl_cmp.testing.MockCA` (PBM, EC P-256 CA).
+* ``cmp_client``: a :class:`~openssl_cmp.Context` attached in-process to ``cmp_mock_ca``,
+  with the matching PBM credentials, subject ``/CN=cmp-client`` and a new EC key, ready for
+  ``exec_ir()``.  Closed after the test.
+"""
+
+import pytest
+
+
+@pytest.fixture
+def cmp_mock_ca():
+    from openssl_cmp.testing import MockCA
+
+    return MockCA()
+
+
+@pytest.fixture
+def cmp_client(cmp_mock_ca):
+    from openssl_cmp import PrivateKey
+
+    ctx = cmp_mock_ca.client(subject_name="/CN=cmp-client", new_pkey=PrivateKey.generate())
+    yield ctx
+    ctx.close()
