@@ -150,17 +150,18 @@ def _apply(ctx, key, args):
 class _Worker:
     """One OSSL_CMP_SRV_CTX of a Server's pool.  Its custom_ctx is a handle to itself."""
 
-    __slots__ = ("server_ref", "srv", "ctx", "handle", "tid", "last_used", "polling",
-                 "__weakref__")
+    __slots__ = ("server_ref", "srv", "ctx", "tid", "last_used", "polling", "__weakref__")
 
-    def __init__(self, server: "Server"):
+    def __init__(self, server: "Server", handle):
+        """``handle`` is ``ffi.new_handle(self)``'s slot: the Server keeps the handle (and so
+        this worker) alive; the worker does not point at its own handle (no cycle)."""
         self.server_ref = weakref.ref(server)
         ptr = lib.OSSL_CMP_SRV_CTX_new(server._libctx_c, server._propq_c)
         if ptr == ffi.NULL:
             raise OpenSSLError("cannot create OSSL_CMP_SRV_CTX", drain())
         self.srv = ffi.gc(ptr, lib.OSSL_CMP_SRV_CTX_free)
-        self.handle = ffi.new_handle(self)
-        if lib.OSSL_CMP_SRV_CTX_init(ptr, self.handle, *server._c_callbacks()) != 1:
+        handle.append(ffi.new_handle(self))
+        if lib.OSSL_CMP_SRV_CTX_init(ptr, handle[0], *server._c_callbacks()) != 1:
             raise OpenSSLError("cannot initialise OSSL_CMP_SRV_CTX", drain())
         # the inner context lives as long as the SRV_CTX, which the wrapper keeps alive
         self.ctx = Context._wrap_borrowed(lib.OSSL_CMP_SRV_CTX_get0_cmp_ctx(ptr), self.srv)
@@ -223,6 +224,7 @@ class Server:
         self._idle: list[_Worker] = []
         self._open: dict[bytes, _Worker] = {}  # transaction ID -> worker
         self._all = weakref.WeakSet()  # every live worker, for configuration changes
+        self._handles = {}  # id(worker) -> its custom_ctx handle; keeps the worker alive
         self._options = {"grant_implicit_confirm": False, "accept_unprotected": False,
                          "accept_raverified": False, "send_unprotected_errors": False}
         self.ctx = ServerContext(self, libctx, propq)
@@ -273,7 +275,6 @@ class Server:
             if not isinstance(value, (bool, int)):
                 raise TypeError("%s must be bool" % name)
             self._options[name] = bool(value)
-            self._apply_everywhere(lambda ctx, w=None: None)
             with self._pool_lock:
                 for worker in list(self._all):
                     with worker.ctx._lock:
@@ -299,7 +300,9 @@ class Server:
 
     # -- the pool -------------------------------------------------------------------------
     def _new_worker(self) -> _Worker:
-        worker = _Worker(self)
+        handle = []
+        worker = _Worker(self, handle)
+        self._handles[id(worker)] = handle[0]
         self._all.add(worker)
         return worker
 
@@ -331,7 +334,9 @@ class Server:
     def _release(self, worker) -> None:
         worker.tid = None
         if worker.polling:
-            self._all.discard(worker)  # the SRV_CTX would insist on a pollReq: drop it
+            # the SRV_CTX would insist on a pollReq: drop it (freed with its last reference)
+            self._all.discard(worker)
+            self._handles.pop(id(worker), None)
         else:
             self._idle.append(worker)
 
