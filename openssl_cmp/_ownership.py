@@ -77,6 +77,38 @@ class Owned:
     def _encode_der(self) -> bytes:
         return _bio.i2d(getattr(lib, self._i2d), self.ptr, type(self).__name__)
 
+    # -- PEM/DER/file, for types that name their PEM functions -----------------------------
+    _pem_read: ClassVar[str | None] = None  # e.g. "PEM_read_bio_X509"
+    _pem_write: ClassVar[str | None] = None  # e.g. "PEM_write_bio_X509"
+    _what: ClassVar[str] = "object"  # for error messages: "certificate"
+
+    @classmethod
+    def from_pem(cls: type[T], data) -> T:
+        if cls._pem_read is None:
+            raise TypeError("%s has no PEM form" % cls.__name__)
+        data = _bio.to_bytes(data, "PEM data")
+        return cls._owned(_bio.pem_read(getattr(lib, cls._pem_read), data, cls._what))
+
+    @classmethod
+    def from_der(cls: type[T], data) -> T:
+        return cls._decode_der(data)
+
+    @classmethod
+    def from_file(cls: type[T], path) -> T:
+        """A PEM or DER file (PEM is recognised even after leading text)."""
+        data = _bio.read_path(path, cls._what)
+        if b"-----BEGIN" in data:
+            return cls.from_pem(data)
+        return cls.from_der(data)
+
+    def to_der(self) -> bytes:
+        return self._encode_der()
+
+    def to_pem(self) -> bytes:
+        if self._pem_write is None:
+            raise TypeError("%s has no PEM form" % type(self).__name__)
+        return _bio.pem_write(getattr(lib, self._pem_write), self.ptr, self._what)
+
     # -- access ---------------------------------------------------------------------------
     @property
     def ptr(self) -> Any:

@@ -156,15 +156,9 @@ class PublicKey(_Key):
     __slots__ = ()
     _d2i = "d2i_PUBKEY"
     _i2d = "i2d_PUBKEY"
-
-    @classmethod
-    def from_pem(cls, data) -> "PublicKey":
-        data = _bio.to_bytes(data, "PEM data")
-        return cls._owned(_bio.pem_read(lib.PEM_read_bio_PUBKEY, data, "public key"))
-
-    @classmethod
-    def from_der(cls, data) -> "PublicKey":
-        return cls._decode_der(data)
+    _pem_read = "PEM_read_bio_PUBKEY"
+    _pem_write = "PEM_write_bio_PUBKEY"
+    _what = "public key"
 
     @classmethod
     def from_cryptography(cls, key) -> "PublicKey":
@@ -172,12 +166,6 @@ class PublicKey(_Key):
 
         return cls.from_der(key.public_bytes(serialization.Encoding.DER,
                                              serialization.PublicFormat.SubjectPublicKeyInfo))
-
-    def to_pem(self) -> bytes:
-        return _bio.pem_write(lib.PEM_write_bio_PUBKEY, self.ptr, "public key")
-
-    def to_der(self) -> bytes:
-        return self._encode_der()
 
     def to_cryptography(self):
         from cryptography.hazmat.primitives import serialization

@@ -22,10 +22,7 @@ class Message(Owned):
     _dup = "OSSL_CMP_MSG_dup"
     _d2i = "d2i_OSSL_CMP_MSG"
     _i2d = "i2d_OSSL_CMP_MSG"
-
-    @classmethod
-    def from_der(cls, data) -> "Message":
-        return cls._decode_der(data)
+    _what = "CMP message"
 
     @classmethod
     def read(cls, path) -> "Message":
@@ -35,9 +32,6 @@ class Message(Owned):
         path_c = _bio.c_string(os.fspath(path), "path")
         return cls._owned(lib.OSSL_CMP_MSG_read(path_c, ffi.NULL, ffi.NULL),
                           "cannot read CMP message from %s" % path)
-
-    def to_der(self) -> bytes:
-        return self._encode_der()
 
     def write(self, path) -> None:
         path_c = _bio.c_string(os.fspath(path), "path")
@@ -233,14 +227,9 @@ class ITAV(Owned):
 
 
 def itavs_from_stack(sk, owned: bool) -> list[ITAV]:
-    if sk == ffi.NULL:
-        return []
-    try:
-        return [ITAV._copied(lib.sk_OSSL_CMP_ITAV_value(sk, i))
-                for i in range(lib.sk_OSSL_CMP_ITAV_num(sk))]
-    finally:
-        if owned:
-            lib.sk_OSSL_CMP_ITAV_pop_free(sk, ffi.addressof(lib, "OSSL_CMP_ITAV_free"))
+    from openssl_cmp.objects import list_from_stack
+
+    return list_from_stack(ITAV, sk, owned, "OSSL_CMP_ITAV")
 
 
 class StatusInfo:
@@ -345,13 +334,7 @@ class CertRequest(Owned):
     _dup = "OSSL_CRMF_MSG_dup"
     _d2i = "d2i_OSSL_CRMF_MSG"
     _i2d = "i2d_OSSL_CRMF_MSG"
-
-    @classmethod
-    def from_der(cls, data) -> "CertRequest":
-        return cls._decode_der(data)
-
-    def to_der(self) -> bytes:
-        return self._encode_der()
+    _what = "CRMF request"
 
     @property
     def cert_req_id(self) -> int:

@@ -23,13 +23,6 @@ __all__ = ["Certificate", "CRL", "Name", "GeneralName", "TrustStore", "CSR", "Ex
            "PolicyInfo"]
 
 
-def _from_file(cls, path, **kw):
-    data = _bio.read_path(path, cls.__name__)
-    if b"-----BEGIN" in data:  # PEM, possibly after text (openssl x509 -text, bags)
-        return cls.from_pem(data, **kw)
-    return cls.from_der(data)
-
-
 def _asn1_time(ptr) -> datetime.datetime:
     """ASN1_TIME (UTCTime or GeneralizedTime, as DER requires: ...Z) -> aware datetime."""
     raw = ffi.string(ffi.cast("char *", lib.ASN1_STRING_get0_data(ptr)),
@@ -94,19 +87,9 @@ class Certificate(Owned):
     _up_ref = "X509_up_ref"
     _d2i = "d2i_X509"
     _i2d = "i2d_X509"
-
-    @classmethod
-    def from_pem(cls, data) -> "Certificate":
-        data = _bio.to_bytes(data, "PEM data")
-        return cls._owned(_bio.pem_read(lib.PEM_read_bio_X509, data, "certificate"))
-
-    @classmethod
-    def from_der(cls, data) -> "Certificate":
-        return cls._decode_der(data)
-
-    @classmethod
-    def from_file(cls, path) -> "Certificate":
-        return _from_file(cls, path)
+    _pem_read = "PEM_read_bio_X509"
+    _pem_write = "PEM_write_bio_X509"
+    _what = "certificate"
 
     @classmethod
     def list_from_pem(cls, data) -> list:
@@ -195,12 +178,6 @@ class Certificate(Owned):
 
         return cls.from_der(cert.public_bytes(serialization.Encoding.DER))
 
-    def to_der(self) -> bytes:
-        return self._encode_der()
-
-    def to_pem(self) -> bytes:
-        return _bio.pem_write(lib.PEM_write_bio_X509, self.ptr, "certificate")
-
     def to_cryptography(self):
         from cryptography import x509
 
@@ -269,25 +246,9 @@ class CRL(Owned):
     _up_ref = "X509_CRL_up_ref"
     _d2i = "d2i_X509_CRL"
     _i2d = "i2d_X509_CRL"
-
-    @classmethod
-    def from_pem(cls, data) -> "CRL":
-        data = _bio.to_bytes(data, "PEM data")
-        return cls._owned(_bio.pem_read(lib.PEM_read_bio_X509_CRL, data, "CRL"))
-
-    @classmethod
-    def from_der(cls, data) -> "CRL":
-        return cls._decode_der(data)
-
-    @classmethod
-    def from_file(cls, path) -> "CRL":
-        return _from_file(cls, path)
-
-    def to_der(self) -> bytes:
-        return self._encode_der()
-
-    def to_pem(self) -> bytes:
-        return _bio.pem_write(lib.PEM_write_bio_X509_CRL, self.ptr, "CRL")
+    _pem_read = "PEM_read_bio_X509_CRL"
+    _pem_write = "PEM_write_bio_X509_CRL"
+    _what = "CRL"
 
 
 class Name(Owned):
@@ -331,15 +292,8 @@ class Name(Owned):
         return cls._build(_names.parse_rfc4514(text), text)
 
     @classmethod
-    def from_der(cls, data) -> "Name":
-        return cls._decode_der(data)
-
-    @classmethod
     def from_cryptography(cls, name) -> "Name":
         return cls.from_der(name.public_bytes())
-
-    def to_der(self) -> bytes:
-        return self._encode_der()
 
     def to_cryptography(self):
         from cryptography import x509
@@ -471,12 +425,6 @@ class GeneralName(Owned):
                              "email, dirName or RID)" % (kind, text))
         return cls._a2i(key, value)
 
-    @classmethod
-    def from_der(cls, data) -> "GeneralName":
-        return cls._decode_der(data)
-
-    def to_der(self) -> bytes:
-        return self._encode_der()
 
     def __str__(self) -> str:
         bio = _bio.MemBIO()
@@ -572,16 +520,22 @@ class TrustStore(Owned):
         return "<TrustStore %d certs>" % len(self) if not self.closed else "<TrustStore closed>"
 
 
-def certs_from_stack(sk, owned: bool) -> list[Certificate]:
-    """Python list of Certificates from a ``STACK_OF(X509)``; an owned stack is freed."""
+def list_from_stack(cls, sk, owned: bool, kind: str) -> list:
+    """A Python list of ``cls`` objects (each with its own reference or copy) from a
+    ``STACK_OF(kind)``; an owned stack (a get1 result) is freed afterwards."""
     if sk == ffi.NULL:
         return []
+    value = getattr(lib, "sk_%s_value" % kind)
     try:
-        return [Certificate._borrowed(lib.sk_X509_value(sk, i))
-                for i in range(lib.sk_X509_num(sk))]
+        return [cls._borrowed(value(sk, i))
+                for i in range(getattr(lib, "sk_%s_num" % kind)(sk))]
     finally:
         if owned:
-            lib.sk_X509_pop_free(sk, ffi.addressof(lib, "X509_free"))
+            getattr(lib, "sk_%s_pop_free" % kind)(sk, ffi.addressof(lib, cls._free))
+
+
+def certs_from_stack(sk, owned: bool) -> list[Certificate]:
+    return list_from_stack(Certificate, sk, owned, "X509")
 
 
 class CertStack:
@@ -620,19 +574,9 @@ class CSR(Owned):
     _dup = "X509_REQ_dup"
     _d2i = "d2i_X509_REQ"
     _i2d = "i2d_X509_REQ"
-
-    @classmethod
-    def from_pem(cls, data) -> "CSR":
-        data = _bio.to_bytes(data, "PEM data")
-        return cls._owned(_bio.pem_read(lib.PEM_read_bio_X509_REQ, data, "CSR"))
-
-    @classmethod
-    def from_der(cls, data) -> "CSR":
-        return cls._decode_der(data)
-
-    @classmethod
-    def from_file(cls, path) -> "CSR":
-        return _from_file(cls, path)
+    _pem_read = "PEM_read_bio_X509_REQ"
+    _pem_write = "PEM_write_bio_X509_REQ"
+    _what = "CSR"
 
     @classmethod
     def from_cryptography(cls, csr) -> "CSR":
@@ -670,12 +614,6 @@ class CSR(Owned):
             req.close()
             raise
         return req
-
-    def to_der(self) -> bytes:
-        return self._encode_der()
-
-    def to_pem(self) -> bytes:
-        return _bio.pem_write(lib.PEM_write_bio_X509_REQ, self.ptr, "CSR")
 
     def to_cryptography(self):
         from cryptography import x509
@@ -774,12 +712,6 @@ class Extensions(Owned):
         self._ptr = ffi.gc(ptr, _free_extensions)
         return self
 
-    @classmethod
-    def from_der(cls, data) -> "Extensions":
-        return cls._decode_der(data)
-
-    def to_der(self) -> bytes:
-        return self._encode_der()
 
     def _append(self, ext) -> None:
         """Append an ``X509_EXTENSION *`` this object takes over (internal building)."""
@@ -877,12 +809,6 @@ class PolicyInfo(Owned):
         pi.policyid = obj
         self._ptr = ffi.gc(pi, lib.POLICYINFO_free)
 
-    @classmethod
-    def from_der(cls, data) -> "PolicyInfo":
-        return cls._decode_der(data)
-
-    def to_der(self) -> bytes:
-        return self._encode_der()
 
     @property
     def oid(self) -> str:

@@ -436,161 +436,133 @@ def _fail(exc: BaseException, handler: str) -> None:
         logger.error("exception in %s", handler, exc_info=exc)
 
 
-def _views(*pairs):
-    return [None if ptr == ffi.NULL else cls._view(ptr) for cls, ptr in pairs]
+def _trampoline(handler: str, failure):
+    """The frame of every server callback: find the worker through custom_ctx, give the
+    request to the body as a view (valid during the call only), and turn any exception into
+    an error response from the core plus a re-raise in the call that drove the server."""
+    def wrap(body):
+        def trampoline(srv_ctx, req, *args):
+            worker = _worker_of(srv_ctx)
+            request = Message._view(req)
+            try:
+                return body(worker, worker.server_ref(), request, *args)
+            except BaseException as exc:  # noqa: BLE001 - re-raised by the driving call
+                _fail(exc, handler)
+                return failure
+            finally:
+                request._end_view()
+        trampoline.__name__ = body.__name__
+        return trampoline
+    return wrap
 
 
-def _end(*views):
-    for v in views:
-        if v is not None:
-            v._end_view()
-
-
-def _certs_stack(certs):
-    sk = lib.sk_X509_new_null()
+def _stack_of(kind: str, items) -> object:
+    """A new ``STACK_OF(kind)`` holding our own references to ``items`` (the core frees
+    it and them)."""
+    push = getattr(lib, "sk_%s_push" % kind)
+    free_item = getattr(lib, items[0]._free) if items else None
+    sk = getattr(lib, "sk_%s_new_null" % kind)()
     if sk == ffi.NULL:
-        raise MemoryError("cannot allocate a certificate stack")
-    for c in certs:
-        ref = c._new_reference()
-        if lib.sk_X509_push(sk, ref) <= 0:
-            lib.X509_free(ref)
-            lib.sk_X509_pop_free(sk, ffi.addressof(lib, "X509_free"))
-            raise MemoryError("cannot build a certificate stack")
+        raise MemoryError("cannot allocate a %s stack" % kind)
+    for item in items:
+        ref = item._new_reference()
+        if push(sk, ref) <= 0:
+            free_item(ref)
+            getattr(lib, "sk_%s_pop_free" % kind)(sk, ffi.addressof(lib, item._free))
+            raise MemoryError("cannot build a %s stack" % kind)
     return sk
 
 
 @ffi.def_extern(name="ocmp_srv_cert_request_cb")
-def _srv_cert_request(srv_ctx, req, cert_req_id, crm, p10cr, cert_out, chain_out, ca_pubs_out):
-    worker = _worker_of(srv_ctx)
-    request, crm_v, csr_v = _views((Message, req), (CertRequest, crm), (CSR, p10cr))
+@_trampoline("handle_cert_request", ffi.NULL)
+def _srv_cert_request(worker, server, request, cert_req_id, crm, p10cr, cert_out, chain_out,
+                      ca_pubs_out):
+    crm_v = None if crm == ffi.NULL else CertRequest._view(crm)
+    csr_v = None if p10cr == ffi.NULL else CSR._view(p10cr)
     try:
-        server = worker.server_ref()
         result = server.handle_cert_request(request, cert_req_id, crm_v, csr_v)
-        if not isinstance(result, CertResponse):
-            raise TypeError("handle_cert_request must return a CertResponse, not %s"
-                            % type(result).__name__)
-        chain = _certs_stack(result.chain) if result.chain else ffi.NULL
-        ca_pubs = _certs_stack(result.ca_pubs) if result.ca_pubs else ffi.NULL
-        si = result.status._to_c()
-        # the core frees all of these: hand over our own references
-        cert_out[0] = result.cert._new_reference() if result.cert is not None else ffi.NULL
-        chain_out[0] = chain
-        ca_pubs_out[0] = ca_pubs
-        worker.polling = result.status.status == PKIStatus.WAITING
-        return si
-    except BaseException as exc:  # noqa: BLE001
-        _fail(exc, "handle_cert_request")
-        return ffi.NULL
     finally:
-        _end(request, crm_v, csr_v)
+        for view in (crm_v, csr_v):
+            if view is not None:
+                view._end_view()
+    if not isinstance(result, CertResponse):
+        raise TypeError("handle_cert_request must return a CertResponse, not %s"
+                        % type(result).__name__)
+    chain = _stack_of("X509", result.chain) if result.chain else ffi.NULL
+    ca_pubs = _stack_of("X509", result.ca_pubs) if result.ca_pubs else ffi.NULL
+    si = result.status._to_c()
+    # the core frees all of these: hand over our own references
+    cert_out[0] = result.cert._new_reference() if result.cert is not None else ffi.NULL
+    chain_out[0] = chain
+    ca_pubs_out[0] = ca_pubs
+    worker.polling = result.status.status == PKIStatus.WAITING
+    return si
 
 
 @ffi.def_extern(name="ocmp_srv_rr_cb")
-def _srv_rr(srv_ctx, req, issuer, serial):
-    worker = _worker_of(srv_ctx)
-    (request,) = _views((Message, req))
-    try:
-        result = worker.server_ref().handle_rr(
-            request, Name._copied(ffi.cast("X509_NAME *", issuer)),
-            _asn1_integer_to_int(serial))
-        if not isinstance(result, StatusInfo):
-            raise TypeError("handle_rr must return a StatusInfo, not %s"
-                            % type(result).__name__)
-        return result._to_c()
-    except BaseException as exc:  # noqa: BLE001
-        _fail(exc, "handle_rr")
-        return ffi.NULL
-    finally:
-        _end(request)
+@_trampoline("handle_rr", ffi.NULL)
+def _srv_rr(worker, server, request, issuer, serial):
+    result = server.handle_rr(request, Name._copied(ffi.cast("X509_NAME *", issuer)),
+                              _asn1_integer_to_int(serial))
+    if not isinstance(result, StatusInfo):
+        raise TypeError("handle_rr must return a StatusInfo, not %s" % type(result).__name__)
+    return result._to_c()
 
 
 @ffi.def_extern(name="ocmp_srv_genm_cb")
-def _srv_genm(srv_ctx, req, in_itavs, out):
+@_trampoline("handle_genm", 0)
+def _srv_genm(worker, server, request, in_itavs, out):
     from openssl_cmp.message import itavs_from_stack
 
-    worker = _worker_of(srv_ctx)
-    (request,) = _views((Message, req))
-    try:
-        result = worker.server_ref().handle_genm(request, itavs_from_stack(in_itavs, False))
-        if not isinstance(result, (list, tuple)) or \
-                not all(isinstance(i, ITAV) for i in result):
-            raise TypeError("handle_genm must return a list of ITAV")
-        sk = lib.sk_OSSL_CMP_ITAV_new_null()
-        for itav in result:
-            ref = itav._new_reference()
-            if lib.sk_OSSL_CMP_ITAV_push(sk, ref) <= 0:
-                lib.OSSL_CMP_ITAV_free(ref)
-                lib.sk_OSSL_CMP_ITAV_pop_free(sk, ffi.addressof(lib, "OSSL_CMP_ITAV_free"))
-                raise MemoryError("cannot build the ITAV list")
-        out[0] = sk
-        return 1
-    except BaseException as exc:  # noqa: BLE001
-        _fail(exc, "handle_genm")
-        return 0
-    finally:
-        _end(request)
+    result = server.handle_genm(request, itavs_from_stack(in_itavs, False))
+    if not isinstance(result, (list, tuple)) or not all(isinstance(i, ITAV) for i in result):
+        raise TypeError("handle_genm must return a list of ITAV")
+    out[0] = _stack_of("OSSL_CMP_ITAV", list(result))
+    return 1
+
+
+def _utf8_list(sk) -> list[str]:
+    if sk == ffi.NULL:
+        return []
+    return [asn1_string_bytes(lib.sk_ASN1_UTF8STRING_value(sk, i)).decode("utf-8", "replace")
+            for i in range(lib.sk_ASN1_UTF8STRING_num(sk))]
 
 
 @ffi.def_extern(name="ocmp_srv_error_cb")
-def _srv_error(srv_ctx, req, status_info, error_code, details):
-    worker = _worker_of(srv_ctx)
-    (request,) = _views((Message, req))
-    try:
-        status = StatusInfo._from_c(status_info) if status_info != ffi.NULL else None
-        code = None if error_code == ffi.NULL else _asn1_integer_to_int(error_code)
-        texts = [] if details == ffi.NULL else [
-            asn1_string_bytes(lib.sk_ASN1_UTF8STRING_value(details, i)).decode("utf-8",
-                                                                                "replace")
-            for i in range(lib.sk_ASN1_UTF8STRING_num(details))]
-        worker.server_ref().handle_error(request, status, code, texts)
-    except BaseException as exc:  # noqa: BLE001
-        _fail(exc, "handle_error")
-    finally:
-        _end(request)
+@_trampoline("handle_error", None)
+def _srv_error(worker, server, request, status_info, error_code, details):
+    status = StatusInfo._from_c(status_info) if status_info != ffi.NULL else None
+    code = None if error_code == ffi.NULL else _asn1_integer_to_int(error_code)
+    server.handle_error(request, status, code, _utf8_list(details))
 
 
 @ffi.def_extern(name="ocmp_srv_certconf_cb")
-def _srv_cert_conf(srv_ctx, req, cert_req_id, cert_hash, si):
-    worker = _worker_of(srv_ctx)
-    (request,) = _views((Message, req))
-    try:
-        status = StatusInfo._from_c(si) if si != ffi.NULL else None
-        digest = b"" if cert_hash == ffi.NULL else asn1_string_bytes(cert_hash)
-        ok = worker.server_ref().handle_cert_conf(request, cert_req_id, digest, status)
-        if not isinstance(ok, bool):
-            raise TypeError("handle_cert_conf must return bool, not %s" % type(ok).__name__)
-        if not ok:
-            raise RejectRequest("certificate confirmation not accepted")
-        return 1
-    except BaseException as exc:  # noqa: BLE001
-        _fail(exc, "handle_cert_conf")
-        return 0
-    finally:
-        _end(request)
+@_trampoline("handle_cert_conf", 0)
+def _srv_cert_conf(worker, server, request, cert_req_id, cert_hash, si):
+    status = StatusInfo._from_c(si) if si != ffi.NULL else None
+    digest = b"" if cert_hash == ffi.NULL else asn1_string_bytes(cert_hash)
+    ok = server.handle_cert_conf(request, cert_req_id, digest, status)
+    if not isinstance(ok, bool):
+        raise TypeError("handle_cert_conf must return bool, not %s" % type(ok).__name__)
+    if not ok:
+        raise RejectRequest("certificate confirmation not accepted")
+    return 1
 
 
 @ffi.def_extern(name="ocmp_srv_pollreq_cb")
-def _srv_poll_req(srv_ctx, req, cert_req_id, cert_req_out, check_after_out):
-    worker = _worker_of(srv_ctx)
-    (request,) = _views((Message, req))
-    try:
-        result = worker.server_ref().handle_poll_req(request, cert_req_id)
-        if not (isinstance(result, tuple) and len(result) == 2):
-            raise TypeError("handle_poll_req must return (Message or None, check_after)")
-        original, check_after = result
-        _check_instance(original, Message, "handle_poll_req message", allow_none=True)
-        if isinstance(check_after, bool) or not isinstance(check_after, int) or \
-                check_after < 0:
-            raise ValueError("check_after must be an int >= 0")
-        if original is not None:
-            cert_req_out[0] = original._new_reference()  # the core frees it
-            worker.polling = False
-        else:
-            cert_req_out[0] = ffi.NULL
-        check_after_out[0] = check_after
-        return 1
-    except BaseException as exc:  # noqa: BLE001
-        _fail(exc, "handle_poll_req")
-        return 0
-    finally:
-        _end(request)
+@_trampoline("handle_poll_req", 0)
+def _srv_poll_req(worker, server, request, cert_req_id, cert_req_out, check_after_out):
+    result = server.handle_poll_req(request, cert_req_id)
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise TypeError("handle_poll_req must return (Message or None, check_after)")
+    original, check_after = result
+    _check_instance(original, Message, "handle_poll_req message", allow_none=True)
+    if isinstance(check_after, bool) or not isinstance(check_after, int) or check_after < 0:
+        raise ValueError("check_after must be an int >= 0")
+    if original is not None:
+        cert_req_out[0] = original._new_reference()  # the core frees it
+        worker.polling = False
+    else:
+        cert_req_out[0] = ffi.NULL
+    check_after_out[0] = check_after
+    return 1
