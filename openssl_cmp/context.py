@@ -137,7 +137,16 @@ class Context:
                     ffi.release(ptr)
             self._owner = None
             self._server = None
-            self._state.take_exception()
+            # C can no longer call back: let the callables and their args go now
+            state = self._state
+            state.take_exception()
+            state.log_callback = callbacks.log_to_logging
+            state.transfer_callback = state.transfer_callback_arg = None
+            state.cert_conf_callback = state.cert_conf_callback_arg = None
+            state.http_callback = state.http_callback_arg = None
+            state.cert_conf_text = None
+            self._handle = None
+            self._http_arg_keep = None
 
     @property
     def closed(self) -> bool:
@@ -296,6 +305,8 @@ class Context:
                 lib.OSSL_CMP_CTX_print_errors(self.ptr)
             exc = state.take_exception()
             if exc is not None:
+                # OpenSSL stopped printing at the failing entry: the rest is dropped too
+                lib.ERR_clear_error()
                 raise exc
 
     # -- message transfer -----------------------------------------------------------------
@@ -915,10 +926,14 @@ class Context:
             pass
         server_status = status if isinstance(status, int) and status >= 0 else None
         lib.ERR_clear_error()
+        # our own certConf callback said no: OpenSSL reports that as status "rejection" too
+        by_client = any(e.lib_code == lib.ERR_LIB_CMP
+                        and e.reason_code == lib.CMP_R_CERTIFICATE_NOT_ACCEPTED
+                        for e in errors)
         return CMPError("%s failed" % what, errors, status=server_status,
                         fail_info=FailInfo(fail) if fail > 0 else None,
                         status_strings=self.status_strings if server_status is not None
-                        else ())
+                        else (), rejected_by_client=by_client)
 
     @staticmethod
     def _crm_arg(crm):

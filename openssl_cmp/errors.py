@@ -64,12 +64,15 @@ class CMPError(OpenSSLError):
     ``status`` is the PKIStatus the server sent (``PKIStatus.REJECTION`` for a rejection),
     or None when the transaction failed locally (no usable response: transport, protection,
     validation).  ``fail_info`` is the decoded PKIFailureInfo (or None), ``status_strings``
-    the server's status texts.  ``server_rejected`` tells the two cases apart.
+    the server's status texts.  ``server_rejected`` tells the two cases apart;
+    ``rejected_by_client`` is True when our own certConf check refused the new certificate
+    (OpenSSL reports that as a rejection too).
     """
 
     def __init__(self, message, errors=None, status=None, fail_info=None,
-                 status_strings=()):
+                 status_strings=(), rejected_by_client=False):
         self.status = status
+        self.rejected_by_client = rejected_by_client
         self.fail_info = fail_info
         self.status_strings: list[str] = list(status_strings)
         super().__init__(message, errors)
@@ -88,7 +91,7 @@ class CMPError(OpenSSLError):
         """True when the server answered with a rejection or an error message."""
         from openssl_cmp.enums import PKIStatus
 
-        return self.status == PKIStatus.REJECTION
+        return self.status == PKIStatus.REJECTION and not self.rejected_by_client
 
 
 class UnsupportedError(Error, NotImplementedError):
