@@ -74,7 +74,8 @@ class Context:
     """A CMP client context (``OSSL_CMP_CTX``).  Use as a context manager or ``close()``."""
 
     __slots__ = ("_ptr", "_lock", "_state", "_handle", "_libctx", "_propq", "_values",
-                 "_geninfo", "_server", "_http_arg_keep", "_owner", "__weakref__")
+                 "_geninfo", "_server", "_http_arg_keep", "_owner", "_retired",
+                 "__weakref__")
 
     def __init__(self, libctx=None, propq: str | None = None):
         if libctx is not None and not (isinstance(libctx, ffi.CData)
@@ -92,6 +93,7 @@ class Context:
         self._server = None  # a Server attached in-process (kept alive while attached)
         self._http_arg_keep = None
         self._owner = None  # set for a borrowed context (a server's inner context)
+        self._retired = []  # certificates emptied out of untrusted, kept until reinit
         self._state = callbacks.CallbackState(self)
         self._handle = None  # ffi.new_handle(self._state), made when C needs it
         # The state outlives the C context: ffi.gc runs the free while self._state (and
@@ -112,6 +114,7 @@ class Context:
         self._server = None
         self._http_arg_keep = None
         self._owner = owner
+        self._retired = []
         self._state = callbacks.CallbackState(self)
         self._handle = None
         self._ptr = ptr
@@ -224,6 +227,7 @@ class Context:
         self._set(lib.OSSL_CMP_CTX_reinit, "reinit")
         for key in ("transaction_id", "sender_nonce"):
             self._values.pop(key, None)
+        self._retired.clear()  # reinit dropped the validated server certificate
 
     @property
     def libctx(self):
@@ -544,11 +548,14 @@ class Context:
             # OSSL_CMP_CTX_set1_untrusted with an empty stack leaves the context's stack
             # NULL on OpenSSL 3.0, and every later transaction fails ("passed a null
             # parameter").  Empty the context's own stack in place instead.
+            # The certificates are kept (not freed) until reinit: the context may still
+            # point at one of them as its validated server certificate, and OpenSSL's
+            # check_msg_find_cert reads that pointer once more after dropping it.
             with self._lock:
                 sk = self._call(lib.OSSL_CMP_CTX_get0_untrusted)
                 if sk != ffi.NULL:
                     while lib.sk_X509_num(sk) > 0:
-                        lib.X509_free(lib.sk_X509_pop(sk))
+                        self._retired.append(Certificate._owned(lib.sk_X509_pop(sk)))
             return
         with stack as sk:
             self._set(lib.OSSL_CMP_CTX_set1_untrusted, "untrusted", sk)

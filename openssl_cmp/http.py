@@ -21,26 +21,37 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as OpenSSL's client prefers
     server_version = "openssl_cmp"
 
-    def _reply(self, code: int, body: bytes, content_type: str = "text/plain") -> None:
+    def _reply(self, code: int, body: bytes, content_type: str = "text/plain",
+               close: bool = False) -> None:
         self.send_response(code)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
+        if close:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
 
     def do_POST(self):  # noqa: N802 - http.server's naming
         serving: HTTPServing = self.server.serving
         ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        # Refusals that leave the body unread must close the connection: on keep-alive the
+        # unread body would be taken for the next request.
         if ctype != CONTENT_TYPE:
-            self._reply(415, b"Content-Type must be application/pkixcmp\n")
+            self.close_connection = True
+            self._reply(415, b"Content-Type must be application/pkixcmp\n", close=True)
             return
         try:
             length = int(self.headers.get("Content-Length", ""))
         except ValueError:
-            self._reply(411, b"Content-Length required\n")
+            self.close_connection = True
+            self._reply(411, b"Content-Length required\n", close=True)
             return
-        if not 0 < length <= MAX_REQUEST:
-            self._reply(413, b"request too large\n")
+        if length <= 0:
+            self._reply(400, b"empty request\n")
+            return
+        if length > MAX_REQUEST:
+            self.close_connection = True
+            self._reply(413, b"request too large\n", close=True)
             return
         body = self.rfile.read(length)
         try:
@@ -58,7 +69,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if exc is not None:
             serving._record(exc)
-        serving.requests += 1
+        with serving._lock:
+            serving.requests += 1
         self._reply(200, response.to_der(), CONTENT_TYPE)
 
     def do_GET(self):  # noqa: N802

@@ -150,7 +150,8 @@ def _apply(ctx, key, args):
 class _Worker:
     """One OSSL_CMP_SRV_CTX of a Server's pool.  Its custom_ctx is a handle to itself."""
 
-    __slots__ = ("server_ref", "srv", "ctx", "tid", "last_used", "polling", "__weakref__")
+    __slots__ = ("server_ref", "srv", "ctx", "tid", "last_used", "polling", "refused",
+                 "__weakref__")
 
     def __init__(self, server: "Server", handle):
         """``handle`` is ``ffi.new_handle(self)``'s slot: the Server keeps the handle (and so
@@ -168,13 +169,21 @@ class _Worker:
         self.tid = None
         self.last_used = time.monotonic()
         self.polling = False
+        self.refused = False  # the last certificate response refused: no certConf follows
         server.ctx._replay_onto(self.ctx)
         for name, value in server._options.items():
             server._set_flag(self, name, value)
 
     def begin(self, tid, untrusted) -> None:
-        """Prepare for a new transaction (drops the extraCerts collected by the last)."""
+        """Prepare for a new transaction: reinit the inner context (transaction ID, nonces,
+        and the cached validated sender certificate), then drop the extraCerts the last
+        transaction collected.  The order matters: OpenSSL's check_msg_find_cert frees a
+        cached sender certificate that no longer verifies and then reads it once more, which
+        is only safe while the untrusted cache still holds a reference to it."""
         self.tid = tid
+        self.refused = False
+        if lib.OSSL_CMP_CTX_reinit(self.ctx.ptr) != 1:
+            raise OpenSSLError("cannot reset a server context", drain())
         self.ctx.untrusted = untrusted
 
 
@@ -376,8 +385,9 @@ class Server:
                 response = Message._owned(rsp)
                 body = lib.OSSL_CMP_MSG_get_bodytype(rsp)
                 if body in _CERT_RESPONSES:
-                    ended = lib.OSSL_CMP_CTX_get_option(worker.ctx.ptr,
-                                                        Option.IMPLICIT_CONFIRM) == 1
+                    # no certConf follows an implicitly confirmed or a refused certificate
+                    ended = worker.refused or lib.OSSL_CMP_CTX_get_option(
+                        worker.ctx.ptr, Option.IMPLICIT_CONFIRM) == 1
                 else:
                     ended = body in _CLOSING
                 lib.ERR_clear_error()
@@ -495,7 +505,10 @@ def _srv_cert_request(worker, server, request, cert_req_id, crm, p10cr, cert_out
     cert_out[0] = result.cert._new_reference() if result.cert is not None else ffi.NULL
     chain_out[0] = chain
     ca_pubs_out[0] = ca_pubs
-    worker.polling = result.status.status == PKIStatus.WAITING
+    status = result.status.status
+    worker.polling = status == PKIStatus.WAITING
+    worker.refused = status not in (PKIStatus.ACCEPTED, PKIStatus.GRANTED_WITH_MODS,
+                                    PKIStatus.WAITING)
     return si
 
 
