@@ -113,8 +113,42 @@ def callbacks():
             pass
 
 
+from openssl_cmp.testing import MockCA  # noqa: E402
+
+MOCK = MockCA()
+MOCK.ctx.log_verbosity = LogLevel.CRIT
+FAULTY = MockCA(pkistatus=2, fail_info=4, status_string="no")
+FAULTY.ctx.log_verbosity = LogLevel.CRIT
+
+
+def server():
+    key = KEY
+    with MOCK.client(subject_name="/CN=leak", new_pkey=key) as ctx:  # attach: C fast path
+        ctx.log_verbosity = LogLevel.CRIT
+        cert = ctx.exec_ir()
+        ctx.reinit()
+        ctx.old_cert = cert
+        ctx.exec_kur()
+        ctx.reinit()
+        ctx.push_genm_itav(ITAV("1.3.6.1.5.5.7.4.17"))  # caCerts: OpenSSL-typed on 3.2+
+        ctx.exec_genm()[0].value_der
+        ctx.reinit()
+        ctx.old_cert = cert
+        ctx.exec_rr()
+    with FAULTY.client(subject_name="/CN=leak", new_pkey=key) as ctx:
+        ctx.log_verbosity = LogLevel.CRIT
+        ctx.transfer_callback = lambda c, r: FAULTY.process(r)  # the Python path
+        try:
+            ctx.exec_ir()
+        except CMPError:
+            pass
+    MOCK.issued.clear()
+    MOCK.revoked.clear()
+    MOCK.confirmed.clear()
+
+
 SCENARIOS = {"sessions": sessions, "setters": setters, "objects": objects,
-             "callbacks": callbacks}
+             "callbacks": callbacks, "server": server}
 
 
 def main():

@@ -13,7 +13,8 @@ N = 200
 SCRIPT = Path(__file__).with_name("leak_scenarios.py")
 
 
-@pytest.mark.parametrize("scenario", ["sessions", "setters", "objects", "callbacks"])
+@pytest.mark.parametrize("scenario", ["sessions", "setters", "objects", "callbacks",
+                                      "server"])
 def test_no_leak(scenario, pki):
     env = dict(os.environ, OPENSSL_CMP_MEMHOOK="1")
     proc = subprocess.run([sys.executable, str(SCRIPT), scenario, str(pki.dir), str(N)],
