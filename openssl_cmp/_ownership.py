@@ -131,8 +131,8 @@ class Owned:
 
     @classmethod
     def _view(cls: type[T], ptr) -> T:
-        """A non-owning view of ``ptr``, valid only while the caller invalidates it
-        afterwards with :meth:`_end_view` (server handlers get their inputs this way)."""
+        """A non-owning view of a pointer that C lends us for the duration of a callback.
+        The trampoline ends it with :func:`end_view` when the callback returns."""
         self = object.__new__(cls)
         self._ptr = ptr
         return self
@@ -173,3 +173,43 @@ class Owned:
 
     def __deepcopy__(self, memo):
         return type(self)._borrowed(self.ptr)
+
+
+try:
+    from sys import getrefcount as _getrefcount
+except ImportError:  # pragma: no cover - not CPython: always copy
+    _getrefcount = None
+
+# References to a view that end_view itself accounts for: the caller's variable, the
+# parameter, and getrefcount's own argument.
+_VIEW_BASELINE = 3
+
+
+def end_view(view) -> None:
+    """End a callback's view of a borrowed pointer.  If the callee kept the object (it has
+    more references than the trampoline's own), it becomes an owned copy in place, so it
+    never dangles; otherwise it is simply closed, and nothing was copied."""
+    if view is None or view._ptr is None:
+        return
+    if _getrefcount is None or _getrefcount(view) > _VIEW_BASELINE:
+        ptr = view._ptr
+        copy = getattr(lib, view._dup)(ptr) if view._dup else ffi.NULL
+        if copy == ffi.NULL:  # pragma: no cover - out of memory
+            view._ptr = None
+            raise_openssl("cannot keep a copy of %s" % type(view).__name__)
+        view._ptr = ffi.gc(copy, getattr(lib, view._free))
+    else:
+        view._ptr = None
+
+
+def hand_over(obj):
+    """The pointer of ``obj`` for a C function that takes ownership of it (OpenSSL frees
+    a transfer callback's response).  When the caller's variable is the only other
+    reference, ownership moves without a copy and ``obj`` is closed; otherwise C gets a
+    copy and ``obj`` stays valid."""
+    if _getrefcount is not None and _getrefcount(obj) <= _VIEW_BASELINE:
+        ptr = obj.ptr
+        obj._ptr = None
+        ffi.gc(ptr, None)  # drop our destructor: the pointer is C's now
+        return ptr
+    return obj._new_reference()

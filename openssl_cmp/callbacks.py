@@ -134,25 +134,26 @@ def _state_from_arg(arg) -> CallbackState | None:
 
 @ffi.def_extern(name="ocmp_transfer_cb")
 def _transfer_trampoline(ctx_ptr, req_ptr):
+    from openssl_cmp._ownership import end_view, hand_over
     from openssl_cmp.message import Message
 
     state = _state_from_arg(lib.OSSL_CMP_CTX_get_transfer_cb_arg(ctx_ptr))
     if state is None or state.transfer_callback is None:
         return ffi.NULL
+    # The request is lent for the call; it is copied only if the callback keeps it.
+    request = Message._view(req_ptr)
     try:
-        request = Message._copied(req_ptr)
         response = state.transfer_callback(state.context(), request)
         if not isinstance(response, Message):
             raise TypeError("transfer_callback must return a Message, not %s"
                             % type(response).__name__)
-        # OpenSSL frees the response it receives: hand over a copy of ours.
-        copy = lib.OSSL_CMP_MSG_dup(response.ptr)
-        if copy == ffi.NULL:
-            raise MemoryError("cannot copy the transfer_callback response")
-        return copy
+        # OpenSSL frees the response: it takes ours if nobody else holds it, else a copy
+        return hand_over(response)
     except BaseException as exc:  # noqa: BLE001
         state.store(exc)
         return ffi.NULL
+    finally:
+        end_view(request)
 
 
 def _cert_conf_result(result):

@@ -4,6 +4,7 @@ server on a background thread, usable by any CMP client (``openssl cmp -server â
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -17,9 +18,23 @@ MAX_REQUEST = 1 << 20  # bytes; CMP requests are a few KiB
 logger = logging.getLogger("openssl_cmp.http")
 
 
+_QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as OpenSSL's client prefers
     server_version = "openssl_cmp"
+
+    def _ack_now(self) -> None:
+        """OpenSSL's HTTP client writes the headers and the body separately; on a kept-alive
+        connection its Nagle algorithm then waits for our ACK of the headers, which Linux
+        delays by ~40 ms.  TCP_QUICKACK (not sticky, so re-armed per request) sends it at
+        once: ~20 instead of ~350 enrollments/s over one connection."""
+        if _QUICKACK is not None:
+            try:
+                self.connection.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
+            except OSError:  # pragma: no cover - not a TCP socket
+                pass
 
     def _reply(self, code: int, body: bytes, content_type: str = "text/plain",
                close: bool = False) -> None:
@@ -32,6 +47,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_POST(self):  # noqa: N802 - http.server's naming
+        self._ack_now()  # the headers are in: let the client send its body now
         serving: HTTPServing = self.server.serving
         ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         # Refusals that leave the body unread must close the connection: on keep-alive the
@@ -72,6 +88,7 @@ class _Handler(BaseHTTPRequestHandler):
         with serving._lock:
             serving.requests += 1
         self._reply(200, response.to_der(), CONTENT_TYPE)
+        self._ack_now()
 
     def do_GET(self):  # noqa: N802
         self._reply(405, b"CMP over HTTP uses POST\n")

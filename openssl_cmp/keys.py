@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from openssl_cmp import _bio
 from openssl_cmp._ownership import Owned
+from openssl_cmp import binding
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.errors import raise_openssl
 
 __all__ = ["PrivateKey", "PublicKey"]
+
+_EC_OID = b"\x06\x07\x2a\x86\x48\xce\x3d\x02\x01"  # id-ecPublicKey, DER
+_LEGACY_EC_FAST = binding.OPENSSL_VERSION_NUMBER < 0x30200000
 
 _KEYGEN_NAMES = {"EC": "EC", "RSA": "RSA", "ED25519": "ED25519", "ED448": "ED448"}
 
@@ -159,6 +163,17 @@ class PublicKey(_Key):
     _pem_read = "PEM_read_bio_PUBKEY"
     _pem_write = "PEM_write_bio_PUBKEY"
     _what = "public key"
+
+    @classmethod
+    def from_der(cls, data) -> "PublicKey":
+        """A SubjectPublicKeyInfo.  On OpenSSL < 3.2 an EC key takes the legacy decoder,
+        several times faster there (the hot path of a CA issuing certificates)."""
+        if _LEGACY_EC_FAST and isinstance(data, bytes) and _EC_OID in data[:24]:
+            ptr = lib.ocmp_pkey_from_ec_spki(data, len(data))
+            if ptr != ffi.NULL:
+                return cls._owned(ptr)
+            lib.ERR_clear_error()  # not for us: the general decoder reports properly
+        return cls._decode_der(data)
 
     @classmethod
     def from_cryptography(cls, key) -> "PublicKey":

@@ -31,6 +31,7 @@ import weakref
 from typing import Callable, Iterable
 
 from openssl_cmp import callbacks
+from openssl_cmp._ownership import end_view
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.context import Context, _check_instance
 from openssl_cmp.enums import BodyType, Option, PKIStatus
@@ -460,7 +461,7 @@ def _trampoline(handler: str, failure):
                 _fail(exc, handler)
                 return failure
             finally:
-                request._end_view()
+                end_view(request)  # a request the handler kept becomes its own copy
         trampoline.__name__ = body.__name__
         return trampoline
     return wrap
@@ -491,10 +492,9 @@ def _srv_cert_request(worker, server, request, cert_req_id, crm, p10cr, cert_out
     csr_v = None if p10cr == ffi.NULL else CSR._view(p10cr)
     try:
         result = server.handle_cert_request(request, cert_req_id, crm_v, csr_v)
-    finally:
-        for view in (crm_v, csr_v):
-            if view is not None:
-                view._end_view()
+    finally:  # one call each: a loop variable would count as a reference kept
+        end_view(crm_v)
+        end_view(csr_v)
     if not isinstance(result, CertResponse):
         raise TypeError("handle_cert_request must return a CertResponse, not %s"
                         % type(result).__name__)

@@ -1,6 +1,8 @@
 """Types shared by every area: library context, ASN.1 strings, stacks, version, memory."""
 
 INCLUDES = """
+/* ocmp_pkey_from_ec_spki uses the legacy EC_KEY API on purpose (see evp.py) */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <string.h>
 #include <openssl/opensslv.h>
 #include <openssl/crypto.h>
