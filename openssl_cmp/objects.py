@@ -112,7 +112,8 @@ class Certificate(Owned):
         authorityKeyIdentifier; ``ca=True`` adds the basicConstraints/keyUsage of a CA;
         ``extensions`` (e.g. from a request) are copied in.  Valid from one minute ago for
         ``days`` days; the serial number is random (159 bits) unless given."""
-        subject = as_name(subject, "subject")
+        if type(subject) is not Name:
+            subject = as_name(subject, "subject")
         if isinstance(public_key, PrivateKey):
             public_key = public_key.public_key()
         _check_type(public_key, PublicKey, "public_key")

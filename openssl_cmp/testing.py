@@ -91,6 +91,8 @@ class MockCA(Server):
         self.confirmed: list[int] = []  # certReqIds confirmed by clients
         self.errors_received: list[tuple] = []  # (status, error_code, details) of clients
         self._lock = threading.Lock()
+        self._accepted = StatusInfo(PKIStatus.ACCEPTED)
+        self._chain = [self.ca_cert]
         self._waiting: dict[bytes, list] = {}  # transaction ID -> [polls left, request]
         self._released: set[bytes] = set()  # transactions whose polling is over
 
@@ -158,7 +160,8 @@ class MockCA(Server):
                 extensions = None
         else:
             subject, public_key, extensions = crm.subject, crm.public_key, crm.extensions
-        if request.body_type == BodyType.KUR:
+        body = request.body_type
+        if body == BodyType.KUR:
             old = self._old_certificate(crm)
             if isinstance(old, CertResponse):
                 return old
@@ -174,9 +177,9 @@ class MockCA(Server):
                                   days=self.validity_days, extensions=extensions)
         with self._lock:
             self.issued.append(cert)
-        status = forced or StatusInfo(PKIStatus.ACCEPTED)
-        ca_pubs = [self.ca_cert] if request.body_type == BodyType.IR else ()
-        return CertResponse(status, cert, chain=[self.ca_cert], ca_pubs=ca_pubs)
+        status = forced or self._accepted
+        ca_pubs = self._chain if body == BodyType.IR else ()
+        return CertResponse(status, cert, chain=self._chain, ca_pubs=ca_pubs)
 
     def _find_issued(self, serial: int, issuer: Name | None = None):
         if issuer is not None and issuer != self.ca_cert.subject:
