@@ -15,6 +15,7 @@ from openssl_cmp.keys import PrivateKey, PublicKey
 from openssl_cmp.message import ITAV, CertRequest, Message, StatusInfo
 from openssl_cmp.objects import (CRL, CSR, Certificate, Extensions, GeneralName, Name,
                                  PolicyInfo, TrustStore)
+from openssl_cmp.server import CertResponse, RejectRequest, Server
 
 __version__ = "0.1.0"
 
@@ -25,5 +26,5 @@ __all__ = [
     "CMPError", "Error", "ErrorEntry", "OpenSSLError", "UnsupportedError",
     "PrivateKey", "PublicKey", "ITAV", "CertRequest", "Message", "StatusInfo",
     "CRL", "CSR", "Certificate", "Extensions", "GeneralName", "Name", "PolicyInfo",
-    "TrustStore",
+    "TrustStore", "Server", "CertResponse", "RejectRequest",
 ]

@@ -74,8 +74,8 @@ class Context:
     """A CMP client context (``OSSL_CMP_CTX``).  Use as a context manager or ``close()``."""
 
     __slots__ = ("_ptr", "_lock", "_state", "_handle", "_libctx", "_propq", "_values",
-                 "_geninfo", "_server", "_http_arg_keep", "_owner", "_retired",
-                 "__weakref__")
+                 "_geninfo", "_server", "_server_lock", "_http_arg_keep", "_owner",
+                 "_retired", "_depth", "__weakref__")
 
     def __init__(self, libctx=None, propq: str | None = None):
         if libctx is not None and not (isinstance(libctx, ffi.CData)
@@ -91,6 +91,8 @@ class Context:
         self._values = {}  # what was set through this object, for setters without getter
         self._geninfo = []  # geninfo ITAVs pushed (for OpenSSL < 3.3, which has no getter)
         self._server = None  # a Server attached in-process (kept alive while attached)
+        self._server_lock = None  # that server worker's lock, taken around our C calls
+        self._depth = 0  # C calls in progress (a callback may call back into us)
         self._http_arg_keep = None
         self._owner = None  # set for a borrowed context (a server's inner context)
         self._retired = []  # certificates emptied out of untrusted, kept until reinit
@@ -112,6 +114,8 @@ class Context:
         self._values = {}
         self._geninfo = []
         self._server = None
+        self._server_lock = None
+        self._depth = 0
         self._http_arg_keep = None
         self._owner = owner
         self._retired = []
@@ -133,13 +137,18 @@ class Context:
     def close(self) -> None:
         """Free the C context now.  Objects obtained from it stay valid."""
         with self._lock:
+            if self._depth:
+                raise RuntimeError("a Context cannot be closed from inside one of its own "
+                                   "callbacks (OpenSSL is still using it)")
             ptr, self._ptr = self._ptr, None
             if ptr is not None and self._owner is None:
                 # freeing may log (HTTP keep-alive close): route it to our callback
                 with callbacks.running(self._state):
                     ffi.release(ptr)
+            raised = self._state.take_exception()
             self._owner = None
             self._server = None
+            self._server_lock = None
             # C can no longer call back: let the callables and their args go now
             state = self._state
             state.take_exception()
@@ -150,6 +159,9 @@ class Context:
             state.cert_conf_text = None
             self._handle = None
             self._http_arg_keep = None
+            if raised is not None:  # the log callback failed while the context was freed
+                lib.ERR_clear_error()
+                raise raised
 
     @property
     def closed(self) -> bool:
@@ -177,9 +189,16 @@ class Context:
             tls = callbacks._tls
             previous = getattr(tls, "state", None)
             tls.state = state  # the call in progress: log/http callbacks find us here
+            self._depth += 1
+            server_lock = self._server_lock
             try:
-                result = func(ptr, *args)
+                if server_lock is None:
+                    result = func(ptr, *args)
+                else:  # an attached server worker runs inside this call
+                    with server_lock:
+                        result = func(ptr, *args)
             finally:
+                self._depth -= 1
                 tls.state = previous
             exc = state.exception
             if exc is not None:
@@ -208,13 +227,26 @@ class Context:
             handle = self._handle = ffi.new_handle(self._state)
         return handle
 
-    def _push(self, func, what, ptr, on_failure=None):
-        """A push0/push1 call.  Success is any positive return: OSSL_CMP_CTX_push0_policy
-        returns the stack's new size, not 1.  On failure ``on_failure(ptr)`` gives a push0
-        reference back (OpenSSL took ownership only on success)."""
+    def _give(self, func, what, obj, *leading, success=lambda rc: rc == 1):
+        """A set0/push0 call: C takes a reference of ``obj`` (up-ref'd or copied for it),
+        on success only.  The context is checked first, so a closed context takes no
+        reference, and any failure gives the reference back."""
+        with self._lock:
+            if self._ptr is None:
+                raise ValueError("Context is closed")
+            ref = obj._new_reference()
+            try:
+                rc = self._call(func, *leading, ref)
+            except BaseException:
+                obj._release_reference(ref)
+                raise
+            if not success(rc):
+                obj._release_reference(ref)
+                raise OpenSSLError("cannot set %s" % what, drain())
+
+    def _push(self, func, what, ptr):
+        """A push1 call (C copies).  Success is any positive return, as for push0."""
         if self._call(func, ptr) <= 0:
-            if on_failure is not None:
-                on_failure(ptr)
             raise OpenSSLError("cannot add %s" % what, drain())
 
     def _remember(self, key, value):
@@ -402,6 +434,7 @@ class Context:
                 self._set(lib.OSSL_CMP_CTX_set_transfer_cb, "transfer callback",
                           lib.ocmp_transfer_cb)
             self._server = None
+            self._server_lock = None
             self._state.transfer_callback = callback
 
     @property
@@ -432,6 +465,7 @@ class Context:
                 raise OpenSSLError("cannot attach the server", drain())
             self._state.transfer_callback = None
             self._server = owner if owner is not None else srv_ctx
+            self._server_lock = getattr(owner, "lock", None)
 
     @property
     def attached_server(self):
@@ -517,8 +551,9 @@ class Context:
     def trusted(self) -> TrustStore | None:
         """The trust store (``set0_trustedStore``/``get0_trustedStore``); shared, not
         copied: later additions to the store are seen by the context.  None when unset."""
-        ptr = self._call(lib.OSSL_CMP_CTX_get0_trustedStore)
-        return None if ptr == ffi.NULL else TrustStore._borrowed(ptr)
+        with self._lock:  # get0: take our reference before anyone can replace it
+            ptr = self._call(lib.OSSL_CMP_CTX_get0_trustedStore)
+            return None if ptr == ffi.NULL else TrustStore._borrowed(ptr)
 
     @trusted.setter
     def trusted(self, store: TrustStore | Iterable[Certificate] | None) -> None:
@@ -528,18 +563,17 @@ class Context:
             if not isinstance(store, (list, tuple)):
                 raise TypeError("trusted must be a TrustStore, a list of Certificates or None")
             store = TrustStore(store)
-        with self._lock:
-            ref = ffi.NULL if store is None else store._new_reference()  # set0 takes it
-            if self._call(lib.OSSL_CMP_CTX_set0_trustedStore, ref) != 1:
-                if ref != ffi.NULL:
-                    store._release_reference(ref)
-                raise OpenSSLError("cannot set trusted store", drain())
+        if store is None:
+            self._set(lib.OSSL_CMP_CTX_set0_trustedStore, "trusted store", ffi.NULL)
+        else:
+            self._give(lib.OSSL_CMP_CTX_set0_trustedStore, "trusted store", store)
 
     @property
     def untrusted(self) -> list[Certificate]:
         """Intermediate certificates for path building (grows with received extraCerts
         unless ``Option.NO_CACHE_EXTRACERTS`` is set, OpenSSL 3.3+)."""
-        return certs_from_stack(self._call(lib.OSSL_CMP_CTX_get0_untrusted), owned=False)
+        with self._lock:
+            return certs_from_stack(self._call(lib.OSSL_CMP_CTX_get0_untrusted), owned=False)
 
     @untrusted.setter
     def untrusted(self, certs: Iterable[Certificate]) -> None:
@@ -579,8 +613,10 @@ class Context:
             raise RuntimeError("build_cert_chain may be called once per Context "
                                "(OpenSSL would leak the previous chain)")
         with CertStack(candidates, "candidate certificate") as sk:
-            self._set(lib.OSSL_CMP_CTX_build_cert_chain, "certificate chain",
-                      ffi.NULL if own_trusted is None else own_trusted.ptr, sk)
+            # through _call: chain building logs, and the lines belong to this context
+            if self._call(lib.OSSL_CMP_CTX_build_cert_chain,
+                          ffi.NULL if own_trusted is None else own_trusted.ptr, sk) != 1:
+                raise OpenSSLError("cannot build the certificate chain", drain())
         self._remember("chain_built", True)
 
     @property
@@ -637,9 +673,7 @@ class Context:
 
     def _push0_itav(self, func, itav, what):
         _check_instance(itav, ITAV, what)
-        with self._lock:
-            # push0 takes ownership on success only
-            self._push(func, what, itav._new_reference(), itav._release_reference)
+        self._give(func, what, itav, success=lambda rc: rc > 0)
 
     def push_geninfo_itav(self, itav: ITAV) -> None:
         """Add an ITAV to the generalInfo of every request header (kept across reinit)."""
@@ -654,8 +688,9 @@ class Context:
     @property
     def geninfo_itavs(self) -> list[ITAV]:
         if hasattr(lib, "OSSL_CMP_CTX_get0_geninfo_ITAVs"):
-            return itavs_from_stack(self._call(lib.OSSL_CMP_CTX_get0_geninfo_ITAVs),
-                                    owned=False)
+            with self._lock:
+                return itavs_from_stack(self._call(lib.OSSL_CMP_CTX_get0_geninfo_ITAVs),
+                                        owned=False)
         return [ITAV._copied(i.ptr) for i in self._geninfo]
 
     @property
@@ -673,22 +708,19 @@ class Context:
     def set_new_pkey(self, key: PrivateKey | PublicKey) -> None:
         """The key to certify: a PrivateKey (POPO by signature) or a PublicKey."""
         _check_instance(key, (PrivateKey, PublicKey), "new key")
-        with self._lock:
-            ref = key._new_reference()  # set0 takes ownership on success
-            if self._call(lib.OSSL_CMP_CTX_set0_newPkey, int(isinstance(key, PrivateKey)),
-                          ref) != 1:
-                key._release_reference(ref)
-                raise OpenSSLError("cannot set the new key", drain())
+        self._give(lib.OSSL_CMP_CTX_set0_newPkey, "the new key", key,
+                   int(isinstance(key, PrivateKey)))
 
     def get_new_pkey(self, private: bool = False) -> PrivateKey | PublicKey | None:
         """The new key if set, else (public only) the p10 CSR's key, else the client key."""
-        ptr = self._call(lib.OSSL_CMP_CTX_get0_newPkey, 1 if private else 0)
-        lib.ERR_clear_error()  # NULL without a key is not an error for Python
-        if ptr == ffi.NULL:
-            return None
-        if private:
-            return PrivateKey._borrowed(ptr)
-        return PublicKey.from_der(_bio.i2d(lib.i2d_PUBKEY, ptr, "public key"))
+        with self._lock:
+            ptr = self._call(lib.OSSL_CMP_CTX_get0_newPkey, 1 if private else 0)
+            lib.ERR_clear_error()  # NULL without a key is not an error for Python
+            if ptr == ffi.NULL:
+                return None
+            if private:
+                return PrivateKey._borrowed(ptr)
+            return PublicKey.from_der(_bio.i2d(lib.i2d_PUBKEY, ptr, "public key"))
 
     @property
     def issuer(self) -> Name | None:
@@ -744,13 +776,11 @@ class Context:
             exts = Extensions(exts)
         _check_instance(exts, Extensions, "req_extensions", allow_none=True)
         with self._lock:
-            ref = ffi.NULL if exts is None else exts._new_reference()  # set0 on success
-            if self._call(lib.OSSL_CMP_CTX_set0_reqExtensions, ref) != 1:
-                if ref != ffi.NULL:
-                    exts._release_reference(ref)
-                raise OpenSSLError("cannot set req_extensions", drain())
-            self._remember("req_extensions",
-                           None if exts is None else Extensions.from_der(exts.to_der()))
+            if exts is None:
+                self._set(lib.OSSL_CMP_CTX_set0_reqExtensions, "req_extensions", ffi.NULL)
+            else:
+                self._give(lib.OSSL_CMP_CTX_set0_reqExtensions, "req_extensions", exts)
+            self._remember("req_extensions", None if exts is None else exts.copy())
 
     def req_extensions_have_san(self) -> bool:
         result = self._call(lib.OSSL_CMP_CTX_reqExtensions_have_SAN)
@@ -762,9 +792,9 @@ class Context:
         if isinstance(policy, str):
             policy = PolicyInfo(policy)
         _check_instance(policy, PolicyInfo, "policy")
-        with self._lock:
-            self._push(lib.OSSL_CMP_CTX_push0_policy, "policy", policy._new_reference(),
-                       policy._release_reference)
+        # push0_policy returns the stack's new size on success, not 1
+        self._give(lib.OSSL_CMP_CTX_push0_policy, "policy", policy,
+                   success=lambda rc: rc > 0)
 
     @property
     def old_cert(self) -> Certificate | None:
@@ -838,12 +868,12 @@ class Context:
 
     @property
     def status_strings(self) -> list[str]:
-        sk = self._call(lib.OSSL_CMP_CTX_get0_statusString)
-        if sk == ffi.NULL:
-            return []
-        return [asn1_string_bytes(lib.sk_ASN1_UTF8STRING_value(sk, i)).decode("utf-8",
-                                                                              "replace")
-                for i in range(lib.sk_ASN1_UTF8STRING_num(sk))]
+        with self._lock:
+            sk = self._call(lib.OSSL_CMP_CTX_get0_statusString)
+            if sk == ffi.NULL:
+                return []
+            return [asn1_string_bytes(lib.sk_ASN1_UTF8STRING_value(sk, i)).decode(
+                "utf-8", "replace") for i in range(lib.sk_ASN1_UTF8STRING_num(sk))]
 
     @property
     def fail_info(self) -> FailInfo | None:
@@ -867,13 +897,15 @@ class Context:
     def validated_server_cert(self) -> Certificate | None:
         """The server certificate that validated the last response (OpenSSL 3.2+)."""
         require("OSSL_CMP_CTX_get0_validatedSrvCert", "Context.validated_server_cert")
-        ptr = self._call(lib.OSSL_CMP_CTX_get0_validatedSrvCert)
-        return None if ptr == ffi.NULL else Certificate._borrowed(ptr)
+        with self._lock:
+            ptr = self._call(lib.OSSL_CMP_CTX_get0_validatedSrvCert)
+            return None if ptr == ffi.NULL else Certificate._borrowed(ptr)
 
     @property
     def new_cert(self) -> Certificate | None:
-        ptr = self._call(lib.OSSL_CMP_CTX_get0_newCert)
-        return None if ptr == ffi.NULL else Certificate._borrowed(ptr)
+        with self._lock:
+            ptr = self._call(lib.OSSL_CMP_CTX_get0_newCert)
+            return None if ptr == ffi.NULL else Certificate._borrowed(ptr)
 
     @property
     def new_chain(self) -> list[Certificate]:
@@ -1027,6 +1059,8 @@ def default_cert_conf(ctx: Context, cert: Certificate, fail_info: int):
     _check_instance(cert, Certificate, "cert")
     if isinstance(fail_info, bool) or not isinstance(fail_info, int):
         raise TypeError("fail_info must be int")
+    if not 0 <= fail_info < (1 << 27):
+        raise ValueError("fail_info has bits outside PKIFailureInfo: %#x" % fail_info)
     store = ctx.cert_conf_callback_arg
     txt = ffi.new("const char **")
     with ctx._lock:

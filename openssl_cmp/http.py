@@ -46,9 +46,23 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def setup(self):
+        super().setup()
+        self.server.serving._track(self.connection, True)
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            self.server.serving._track(self.connection, False)
+
     def do_POST(self):  # noqa: N802 - http.server's naming
         self._ack_now()  # the headers are in: let the client send its body now
         serving: HTTPServing = self.server.serving
+        if serving.closing:
+            self.close_connection = True
+            self._reply(503, b"server closing\n", close=True)
+            return
         ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         # Refusals that leave the body unread must close the connection: on keep-alive the
         # unread body would be taken for the next request.
@@ -98,7 +112,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
+    daemon_threads = False  # joined by server_close() (block_on_close)
+    block_on_close = True
     allow_reuse_address = True
 
 
@@ -115,7 +130,9 @@ class HTTPServing:
         self.server = server
         self.errors: list[BaseException] = []
         self.requests = 0
+        self.closing = False
         self._lock = threading.Lock()
+        self._connections: set = set()
         self._httpd = _HTTPServer((host, port), _Handler)
         self._httpd.serving = self
         self.host, self.port = self._httpd.server_address[:2]
@@ -140,13 +157,27 @@ class HTTPServing:
         logging.getLogger("openssl_cmp.server").error("handler failed: %s", exc,
                                                       exc_info=exc)
 
+    def _track(self, connection, open_: bool) -> None:
+        with self._lock:
+            (self._connections.add if open_ else self._connections.discard)(connection)
+
     def close(self) -> None:
-        """Stop accepting, finish, and join the server thread."""
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._thread.join(30)
-            self._httpd = None
+        """Stop accepting, end kept-alive connections (a request still being handled is
+        finished first), and join every server thread."""
+        if self._httpd is None:
+            return
+        self.closing = True
+        self._httpd.shutdown()  # no new connections
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:  # wake handlers waiting for a next request
+            try:
+                connection.shutdown(socket.SHUT_RD)
+            except OSError:
+                pass
+        self._httpd.server_close()  # joins the handler threads
+        self._thread.join(30)
+        self._httpd = None
 
     def __enter__(self) -> "HTTPServing":
         return self

@@ -65,8 +65,8 @@ class PrivateKey(_Key):
         if name == "RSA":
             if isinstance(bits, bool) or not isinstance(bits, int):
                 raise TypeError("bits must be int, not %s" % type(bits).__name__)
-            if bits < 1024:
-                raise ValueError("RSA bits must be >= 1024, not %d" % bits)
+            if not 1024 <= bits <= 16384:
+                raise ValueError("RSA bits must be 1024..16384, not %d" % bits)
         curve_c = _bio.c_string(curve, "curve") if name == "EC" else None
         pctx = lib.EVP_PKEY_CTX_new_from_name(ffi.NULL, name.encode(), ffi.NULL)
         if pctx == ffi.NULL:

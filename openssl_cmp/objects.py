@@ -122,8 +122,10 @@ class Certificate(Owned):
             _check_type(issuer, Certificate, "issuer")
         if extensions is not None:
             _check_type(extensions, Extensions, "extensions")
-        if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
-            raise ValueError("days must be a positive int")
+        if isinstance(days, bool) or not isinstance(days, int):
+            raise TypeError("days must be int, not %s" % type(days).__name__)
+        if not 0 < days <= 365 * 1000:
+            raise ValueError("days must be positive (and below a millennium)")
         if serial_number is None:
             serial_number = int.from_bytes(os.urandom(20), "big") >> 1 or 1
         serial = int_to_asn1_integer(serial_number)
@@ -469,8 +471,10 @@ class TrustStore(Owned):
         certs = list(certs)
         for cert in certs:
             _check_type(cert, Certificate, "trusted certificate")
-        if not isinstance(flags, int):
+        if isinstance(flags, bool) or not isinstance(flags, int):
             raise TypeError("flags must be int")
+        if not 0 <= flags < 1 << 63:
+            raise ValueError("flags out of range")
         ptr = lib.X509_STORE_new()
         if ptr == ffi.NULL:
             raise_openssl("cannot create X509_STORE")
@@ -766,7 +770,9 @@ class Extensions(Owned):
         """The value as ``openssl x509 -text`` prints it."""
         ext = self._ext(index)
         bio = _bio.MemBIO()
+        lib.ERR_set_mark()  # a value OpenSSL cannot parse is printed raw, with errors queued
         lib.X509V3_EXT_print(bio.bio, ext, 0, 0)
+        lib.ERR_pop_to_mark()
         return bio.read_all().decode("utf-8", "replace")
 
     @property

@@ -152,7 +152,7 @@ class _Worker:
     """One OSSL_CMP_SRV_CTX of a Server's pool.  Its custom_ctx is a handle to itself."""
 
     __slots__ = ("server_ref", "srv", "ctx", "tid", "last_used", "polling", "refused",
-                 "__weakref__")
+                 "busy", "pooled", "__weakref__")
 
     def __init__(self, server: "Server", handle):
         """``handle`` is ``ffi.new_handle(self)``'s slot: the Server keeps the handle (and so
@@ -171,6 +171,8 @@ class _Worker:
         self.last_used = time.monotonic()
         self.polling = False
         self.refused = False  # the last certificate response refused: no certConf follows
+        self.busy = 0  # requests in flight on it (never evicted or reset while busy)
+        self.pooled = False  # in the idle list (guards against releasing it twice)
         server.ctx._replay_onto(self.ctx)
         for name, value in server._options.items():
             server._set_flag(self, name, value)
@@ -181,26 +183,31 @@ class _Worker:
         transaction collected.  The order matters: OpenSSL's check_msg_find_cert frees a
         cached sender certificate that no longer verifies and then reads it once more, which
         is only safe while the untrusted cache still holds a reference to it."""
-        self.tid = tid
-        self.refused = False
-        if lib.OSSL_CMP_CTX_reinit(self.ctx.ptr) != 1:
-            raise OpenSSLError("cannot reset a server context", drain())
-        self.ctx.untrusted = untrusted
+        with self.ctx._lock:  # an attached client may still be finishing on it
+            self.tid = tid
+            self.refused = False
+            if lib.OSSL_CMP_CTX_reinit(self.ctx.ptr) != 1:
+                raise OpenSSLError("cannot reset a server context", drain())
+            self.ctx._retired.clear()  # reinit dropped the cached sender certificate
+            self.ctx.untrusted = untrusted
 
 
 class _Lease:
     """A worker lent to one attached client; returned to the pool when the client lets go
     (close, re-attach, garbage collection)."""
 
-    __slots__ = ("server", "worker")
+    __slots__ = ("server", "worker", "lock")
 
     def __init__(self, server, worker):
         self.server = server
         self.worker = worker
+        # the client takes this lock too while it drives C: the server core runs on the
+        # worker inside the client's call (configuration changes wait for it)
+        self.lock = worker.ctx._lock
 
     def __del__(self):
         try:
-            self.server._give_back(self.worker, ended=True)
+            self.server._give_back(self.worker, ended=True, in_flight=False)
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
 
@@ -228,6 +235,8 @@ class Server:
             if not callable(fn):
                 raise TypeError("%s must be callable" % name)
             setattr(self, name, fn)
+        if propq is not None and not isinstance(propq, str):
+            raise TypeError("propq must be str or None")
         self._libctx_c = ffi.NULL if libctx is None else libctx
         self._propq_c = ffi.NULL if propq is None else ffi.new("char[]", propq.encode())
         self._pool_lock = threading.RLock()
@@ -244,7 +253,8 @@ class Server:
                             crm: CertRequest | None, csr: CSR | None) -> CertResponse:
         raise NotImplementedError
 
-    def handle_rr(self, request: Message, issuer: Name, serial: int) -> StatusInfo:
+    def handle_rr(self, request: Message, issuer: Name | None,
+                  serial: int | None) -> StatusInfo:
         raise NotImplementedError
 
     def handle_genm(self, request: Message, itavs: list) -> list:
@@ -323,36 +333,54 @@ class Server:
             worker = self._open.get(tid) if tid is not None else None
             if worker is None:
                 self._expire(now)
-                worker = self._idle.pop() if self._idle else self._new_worker()
+                worker = self._idle_worker()
                 worker.begin(tid, self.ctx.configured_untrusted)
                 if tid is not None:
                     self._open[tid] = worker
             worker.last_used = now
+            worker.busy += 1
             return worker
 
+    def _idle_worker(self) -> _Worker:
+        if self._idle:
+            worker = self._idle.pop()
+            worker.pooled = False
+            return worker
+        return self._new_worker()
+
     def _expire(self, now) -> None:
-        stale = [t for t, w in self._open.items()
-                 if now - w.last_used > self.transaction_timeout]
+        # only workers with no request in flight can be taken away from their transaction
+        idle_open = [(t, w) for t, w in self._open.items() if not w.busy]
+        stale = [t for t, w in idle_open if now - w.last_used > self.transaction_timeout]
         excess = len(self._open) - self.max_open_transactions + 1
         if excess > 0:
-            by_age = sorted(self._open.items(), key=lambda item: item[1].last_used)
+            by_age = sorted(idle_open, key=lambda item: item[1].last_used)
             stale.extend(t for t, _ in by_age[:excess])
         for tid in set(stale):
-            worker = self._open.pop(tid)
-            self._release(worker)
+            self._release(self._open.pop(tid))
 
     def _release(self, worker) -> None:
+        """Back to the idle list (once), or dropped if it was left in the middle of
+        polling.  Only called for a worker with no request in flight."""
         worker.tid = None
         if worker.polling:
-            # the SRV_CTX would insist on a pollReq: drop it (freed with its last reference)
+            # the SRV_CTX would insist on a pollReq: drop it (freed with its last reference,
+            # after C is done with it: no request is in flight)
             self._all.discard(worker)
             self._handles.pop(id(worker), None)
-        else:
+        elif not worker.pooled:
+            worker.pooled = True
             self._idle.append(worker)
 
-    def _give_back(self, worker, ended: bool) -> None:
+    def _give_back(self, worker, ended: bool, in_flight: bool = True) -> None:
         with self._pool_lock:
-            if worker.tid is not None and self._open.get(worker.tid) is worker:
+            if in_flight:
+                worker.busy -= 1
+            if worker.busy:
+                return  # another request of the transaction is still on it
+            if worker.tid is not None:
+                if self._open.get(worker.tid) is not worker:
+                    return  # already expired and released
                 if not ended:
                     return
                 del self._open[worker.tid]
@@ -410,7 +438,7 @@ class Server:
         client gets a worker of its own until it is closed or re-attached."""
         _check_instance(client, Context, "client")
         with self._pool_lock:
-            worker = self._idle.pop() if self._idle else self._new_worker()
+            worker = self._idle_worker()
             worker.begin(None, self.ctx.configured_untrusted)
         client.attach_srv_ctx(worker.srv, owner=_Lease(self, worker))
 
@@ -498,13 +526,15 @@ def _srv_cert_request(worker, server, request, cert_req_id, crm, p10cr, cert_out
     if not isinstance(result, CertResponse):
         raise TypeError("handle_cert_request must return a CertResponse, not %s"
                         % type(result).__name__)
-    chain = _stack_of("X509", result.chain) if result.chain else ffi.NULL
-    ca_pubs = _stack_of("X509", result.ca_pubs) if result.ca_pubs else ffi.NULL
+    # The core frees the outputs, on success and on failure alike: each is stored as soon
+    # as it exists, so nothing leaks if a later step raises; the status goes last.
+    if result.cert is not None:
+        cert_out[0] = result.cert._new_reference()
+    if result.chain:
+        chain_out[0] = _stack_of("X509", result.chain)
+    if result.ca_pubs:
+        ca_pubs_out[0] = _stack_of("X509", result.ca_pubs)
     si = result.status._to_c()
-    # the core frees all of these: hand over our own references
-    cert_out[0] = result.cert._new_reference() if result.cert is not None else ffi.NULL
-    chain_out[0] = chain
-    ca_pubs_out[0] = ca_pubs
     status = result.status.status
     worker.polling = status == PKIStatus.WAITING
     worker.refused = status not in (PKIStatus.ACCEPTED, PKIStatus.GRANTED_WITH_MODS,
@@ -515,8 +545,10 @@ def _srv_cert_request(worker, server, request, cert_req_id, crm, p10cr, cert_out
 @ffi.def_extern(name="ocmp_srv_rr_cb")
 @_trampoline("handle_rr", ffi.NULL)
 def _srv_rr(worker, server, request, issuer, serial):
-    result = server.handle_rr(request, Name._copied(ffi.cast("X509_NAME *", issuer)),
-                              _asn1_integer_to_int(serial))
+    # OpenSSL 3.0 passes what the RevDetails template holds: either may be absent (NULL)
+    name = None if issuer == ffi.NULL else Name._copied(ffi.cast("X509_NAME *", issuer))
+    number = None if serial == ffi.NULL else _asn1_integer_to_int(serial)
+    result = server.handle_rr(request, name, number)
     if not isinstance(result, StatusInfo):
         raise TypeError("handle_rr must return a StatusInfo, not %s" % type(result).__name__)
     return result._to_c()

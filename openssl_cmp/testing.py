@@ -63,8 +63,10 @@ class MockCA(Server):
             raise TypeError("ca_key must be a PrivateKey")
         for name, value in (("poll_count", poll_count), ("check_after", check_after),
                             ("validity_days", validity_days)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError("%s must be an int >= 0" % name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError("%s must be int, not %s" % (name, type(value).__name__))
+            if value < 0:
+                raise ValueError("%s must be >= 0" % name)
         if pkistatus is not None:
             pkistatus = PKIStatus(pkistatus)
             if pkistatus < 0:
@@ -229,6 +231,9 @@ class MockCA(Server):
         forced = self._forced_status()
         if forced is not None:
             return forced
+        if serial is None or issuer is None:
+            return StatusInfo(PKIStatus.REJECTION, FailInfo.BAD_CERT_TEMPLATE,
+                              "MockCA: revocation request without issuer or serial number")
         cert = self._find_issued(serial, issuer)
         if cert is None:
             return StatusInfo(PKIStatus.REJECTION, FailInfo.BAD_CERT_ID,

@@ -147,8 +147,41 @@ def server():
     MOCK.confirmed.clear()
 
 
+class _BrokenCA(MockCA):
+    def handle_cert_request(self, *args):
+        from openssl_cmp.server import CertResponse
+        dead = Certificate.from_pem(CERT_PEM)
+        dead.close()  # a handler handing out a closed certificate: the error path
+        return CertResponse.accepted(dead, chain=[self.ca_cert], ca_pubs=[self.ca_cert])
+
+
+BROKEN = _BrokenCA()
+BROKEN.ctx.log_verbosity = LogLevel.CRIT
+
+
+def closed_context():
+    """set0/push0 on a closed context, and a server handler failing half-way."""
+    ctx = Context()
+    ctx.close()
+    for attempt in (lambda: ctx.set_new_pkey(KEY), lambda: setattr(ctx, "trusted", CA),
+                    lambda: ctx.push_policy("1.2.3.4"),
+                    lambda: ctx.push_genm_itav(ITAV("1.2.3")),
+                    lambda: setattr(ctx, "req_extensions",
+                                    Extensions({"keyUsage": "digitalSignature"}))):
+        try:
+            attempt()
+        except ValueError:
+            pass
+    with BROKEN.client(subject_name="/CN=x", new_pkey=KEY) as c:
+        c.log_verbosity = LogLevel.EMERG
+        try:
+            c.exec_ir()
+        except (CMPError, ValueError):
+            pass
+
+
 SCENARIOS = {"sessions": sessions, "setters": setters, "objects": objects,
-             "callbacks": callbacks, "server": server}
+             "callbacks": callbacks, "server": server, "closed": closed_context}
 
 
 def main():
