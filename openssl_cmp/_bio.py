@@ -101,3 +101,13 @@ def c_string(value, what: str) -> bytes:
     if b"\0" in encoded:
         raise ValueError("%s must not contain NUL characters" % what)
     return encoded
+
+
+def check_instance(value, cls, what: str, allow_none: bool = False) -> None:
+    """TypeError (before any C call) unless ``value`` is a ``cls`` (or None if allowed)."""
+    if value is None and allow_none:
+        return
+    if not isinstance(value, cls):
+        names = cls.__name__ if isinstance(cls, type) else " or ".join(c.__name__ for c in cls)
+        raise TypeError("%s must be %s%s, not %s" % (what, names, " or None" if allow_none
+                                                      else "", type(value).__name__))

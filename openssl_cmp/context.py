@@ -16,6 +16,7 @@ import threading
 from typing import Callable, Iterable
 
 from openssl_cmp import _bio, callbacks
+from openssl_cmp._bio import check_instance as _check_instance
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.enums import FailInfo, LogLevel, Option, PKIStatus, ReqType
 from openssl_cmp.errors import CMPError, OpenSSLError, drain, require
@@ -53,15 +54,6 @@ def _as_option(option) -> Option:
         return Option(option)
     except ValueError:
         raise ValueError("unknown CMP option %r" % (option,)) from None
-
-
-def _check_instance(value, cls, what, allow_none=False):
-    if value is None and allow_none:
-        return
-    if not isinstance(value, cls):
-        names = cls.__name__ if isinstance(cls, type) else " or ".join(c.__name__ for c in cls)
-        raise TypeError("%s must be %s%s, not %s" % (what, names, " or None" if allow_none
-                                                      else "", type(value).__name__))
 
 
 def _octets(value, what) -> bytes:

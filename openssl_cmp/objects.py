@@ -116,12 +116,12 @@ class Certificate(Owned):
             subject = as_name(subject, "subject")
         if isinstance(public_key, PrivateKey):
             public_key = public_key.public_key()
-        _check_type(public_key, PublicKey, "public_key")
-        _check_type(signing_key, PrivateKey, "signing_key")
+        _bio.check_instance(public_key, PublicKey, "public_key")
+        _bio.check_instance(signing_key, PrivateKey, "signing_key")
         if issuer is not None:
-            _check_type(issuer, Certificate, "issuer")
+            _bio.check_instance(issuer, Certificate, "issuer")
         if extensions is not None:
-            _check_type(extensions, Extensions, "extensions")
+            _bio.check_instance(extensions, Extensions, "extensions")
         if isinstance(days, bool) or not isinstance(days, int):
             raise TypeError("days must be int, not %s" % type(days).__name__)
         if not 0 < days <= 365 * 1000:
@@ -220,7 +220,7 @@ class Certificate(Owned):
 
     def is_issued_by(self, issuer: "Certificate") -> bool:
         """Name chaining and signature check against ``issuer``'s key."""
-        _check_type(issuer, Certificate, "issuer")
+        _bio.check_instance(issuer, Certificate, "issuer")
         if lib.X509_check_issued(issuer.ptr, self.ptr) != 0:  # X509_V_OK == 0
             return False
         ok = lib.X509_verify(self.ptr, lib.X509_get0_pubkey(issuer.ptr)) == 1
@@ -454,11 +454,6 @@ def as_general_name(value, what="subject alt name") -> GeneralName:
     raise TypeError("%s must be a GeneralName or str, not %s" % (what, type(value).__name__))
 
 
-def _check_type(value, cls, what):
-    if not isinstance(value, cls):
-        raise TypeError("%s must be %s, not %s" % (what, cls.__name__, type(value).__name__))
-
-
 class TrustStore(Owned):
     """An ``X509_STORE`` of trust anchors (and CRLs).  Shared by reference: a context that
     was given this store sees later additions."""
@@ -470,7 +465,7 @@ class TrustStore(Owned):
     def __init__(self, certs: Iterable[Certificate] = (), *, flags: int = 0):
         certs = list(certs)
         for cert in certs:
-            _check_type(cert, Certificate, "trusted certificate")
+            _bio.check_instance(cert, Certificate, "trusted certificate")
         if isinstance(flags, bool) or not isinstance(flags, int):
             raise TypeError("flags must be int")
         if not 0 <= flags < 1 << 63:
@@ -500,12 +495,12 @@ class TrustStore(Owned):
         return store
 
     def add(self, cert: Certificate) -> None:
-        _check_type(cert, Certificate, "certificate")
+        _bio.check_instance(cert, Certificate, "certificate")
         if lib.X509_STORE_add_cert(self.ptr, cert.ptr) != 1:
             raise_openssl("cannot add certificate to the trust store")
 
     def add_crl(self, crl: CRL) -> None:
-        _check_type(crl, CRL, "crl")
+        _bio.check_instance(crl, CRL, "crl")
         if lib.X509_STORE_add_crl(self.ptr, crl.ptr) != 1:
             raise_openssl("cannot add CRL to the trust store")
 
@@ -554,7 +549,7 @@ class CertStack:
             certs = (certs,)
         self.certs = list(certs)
         for c in self.certs:
-            _check_type(c, Certificate, what)
+            _bio.check_instance(c, Certificate, what)
 
     def __enter__(self):
         sk = lib.sk_X509_new_null()
@@ -594,10 +589,10 @@ class CSR(Owned):
         """A CSR for ``subject`` signed by ``key`` (SHA-256; none for EdDSA), with optional
         subjectAltNames (``GeneralName`` or ``"DNS:…"`` strings) and ``Extensions``."""
         subject = as_name(subject, "subject")
-        _check_type(key, PrivateKey, "key")
+        _bio.check_instance(key, PrivateKey, "key")
         sans = [as_general_name(s) for s in sans]
         if extensions is not None:
-            _check_type(extensions, Extensions, "extensions")
+            _bio.check_instance(extensions, Extensions, "extensions")
             if sans and extensions.has_san:
                 raise ValueError("subjectAltName given both in sans and in extensions")
         exts = Extensions.from_der(extensions.to_der()) if extensions is not None \

@@ -33,7 +33,8 @@ from typing import Callable, Iterable
 from openssl_cmp import callbacks
 from openssl_cmp._ownership import end_view
 from openssl_cmp.binding import ffi, lib
-from openssl_cmp.context import Context, _check_instance
+from openssl_cmp._bio import check_instance as _check_instance
+from openssl_cmp.context import Context
 from openssl_cmp.enums import BodyType, Option, PKIStatus
 from openssl_cmp.errors import OpenSSLError, drain
 from openssl_cmp.message import ITAV, CertRequest, Message, StatusInfo
