@@ -48,12 +48,10 @@ cProfile of (c) and (d) (``--no-profile`` skips it, ``--profile`` forces it).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import os
 import pstats
 import shutil
-import socket
 import statistics
 import subprocess
 import sys

@@ -19,7 +19,6 @@ import tempfile
 import threading
 
 from openssl_cmp import binding
-from openssl_cmp.context import Context
 from openssl_cmp.enums import LogLevel, Option
 from openssl_cmp.errors import Error
 from openssl_cmp.keys import PrivateKey

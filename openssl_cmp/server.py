@@ -28,7 +28,7 @@ import logging
 import threading
 import time
 import weakref
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from openssl_cmp import callbacks
 from openssl_cmp._ownership import end_view
@@ -40,7 +40,10 @@ from openssl_cmp.errors import OpenSSLError, drain
 from openssl_cmp.message import ITAV, CertRequest, Message, StatusInfo
 from openssl_cmp.objects import CSR, Certificate, Name, _asn1_integer_to_int, asn1_string_bytes
 
-__all__ = ["Server", "ServerContext", "CertResponse", "RejectRequest", "HTTPServing"]
+__all__ = ["Server", "ServerContext", "CertResponse", "RejectRequest"]
+
+if TYPE_CHECKING:  # http imports message, which imports this module lazily
+    from openssl_cmp.http import HTTPServing
 
 logger = logging.getLogger("openssl_cmp.server")
 

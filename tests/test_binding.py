@@ -2,7 +2,6 @@
 enrollments (against OpenSSL's mock server over HTTP, and in-process with a Python
 callback) written with nothing but ``ffi``/``lib`` calls."""
 
-import re
 from pathlib import Path
 
 import pytest
