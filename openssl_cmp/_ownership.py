@@ -137,9 +137,6 @@ class Owned:
         self._ptr = ptr
         return self
 
-    def _end_view(self) -> None:
-        self._ptr = None
-
     def copy(self: T) -> T:
         """An independent object: a new reference (refcounted types) or a deep copy."""
         return type(self)._borrowed(self.ptr)

@@ -46,9 +46,6 @@ class _Key(Owned):
         """The public half, as a new public-only key."""
         return PublicKey.from_der(_bio.i2d(lib.i2d_PUBKEY, self.ptr, "public key"))
 
-    def _public_der(self) -> bytes:
-        return _bio.i2d(lib.i2d_PUBKEY, self.ptr, "public key")
-
 
 class PrivateKey(_Key):
     """A private key.  ``PrivateKey.generate("EC", curve="P-256")``."""

@@ -214,14 +214,20 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def test_unreachable_server(creds):
+def bare_client(port, creds, option, value):
+    """A PBM client for 127.0.0.1:port with one timeout option set, quiet logging."""
     ctx = Context()
-    ctx.set_url("http://127.0.0.1:%d/pkix/" % _free_port())  # nobody listens there
+    ctx.set_url("http://127.0.0.1:%d/pkix/" % port)
     ctx.reference_value, ctx.secret_value = REF, SECRET
     ctx.subject_name = "/CN=x"
     ctx.set_new_pkey(creds["ee_key"])
-    ctx.set_option(Option.TOTAL_TIMEOUT, 10)
+    ctx.set_option(option, value)
     ctx.log_verbosity = LogLevel.CRIT
+    return ctx
+
+
+def test_unreachable_server(creds):
+    ctx = bare_client(_free_port(), creds, Option.TOTAL_TIMEOUT, 10)  # nobody listens there
     with ctx, pytest.raises(CMPError) as info:
         ctx.exec_ir()
     assert info.value.status is None
@@ -245,13 +251,7 @@ def test_message_timeout(creds):
     t = threading.Thread(target=hold, daemon=True)
     t.start()
     try:
-        ctx = Context()
-        ctx.set_url("http://127.0.0.1:%d/pkix/" % listener.getsockname()[1])
-        ctx.reference_value, ctx.secret_value = REF, SECRET
-        ctx.subject_name = "/CN=x"
-        ctx.set_new_pkey(creds["ee_key"])
-        ctx.set_option(Option.MSG_TIMEOUT, 1)
-        ctx.log_verbosity = LogLevel.CRIT
+        ctx = bare_client(listener.getsockname()[1], creds, Option.MSG_TIMEOUT, 1)
         with ctx, pytest.raises(CMPError) as info:
             ctx.exec_ir()
         assert accepted, "the client never connected"
