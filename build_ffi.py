@@ -103,7 +103,7 @@ def build(include_dirs=None, library_dirs=None):
     ffi.set_source(
         "openssl_cmp._openssl",
         source,
-        libraries=["crypto"],
+        libraries=["ssl", "crypto"],
         include_dirs=include_dirs,
         library_dirs=library_dirs,
         runtime_library_dirs=library_dirs,

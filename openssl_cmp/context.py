@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from typing import Callable, Iterable
 
-from openssl_cmp import _bio, callbacks
+from openssl_cmp import _bio, _diagnose, callbacks
 from openssl_cmp._bio import check_instance as _check_instance
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.enums import FailInfo, LogLevel, Option, PKIStatus, ReqType
@@ -25,6 +25,7 @@ from openssl_cmp.message import ITAV, CertRequest, itavs_from_stack
 from openssl_cmp.objects import (CSR, CertStack, Certificate, Extensions, GeneralName, Name,
                                  PolicyInfo, TrustStore, as_general_name, as_name,
                                  asn1_string_bytes, certs_from_stack, int_to_asn1_integer)
+from openssl_cmp.tls import TLS, host_is_ip
 
 __all__ = ["Context", "default_cert_conf"]
 
@@ -39,6 +40,19 @@ _OPTION_RANGES = {
 _INT_MAX = 2**31 - 1
 _SRV_CTX_PTR = ffi.typeof("OSSL_CMP_SRV_CTX *")
 _SERVER_PERFORM = ffi.addressof(lib, "OSSL_CMP_CTX_server_perform")
+_TLS_HTTP_CB = ffi.addressof(lib, "ocmp_tls_http_cb")
+_REENTRY = ("cannot change a Context from inside one of its own callbacks: OpenSSL is in the "
+            "middle of a call on it and keeps pointers into its state (make the change after "
+            "the call returns)")
+
+
+def _freer(keep: dict):
+    """The destructor of a C context: free it, then what C pointed into (the TLS settings
+    of the HTTP callback), in that order whatever order Python drops references in."""
+    def free(ptr, _free=lib.OSSL_CMP_CTX_free):
+        _free(ptr)
+        keep.clear()
+    return free
 
 
 # options the linked OpenSSL knows (USE_TLS needs 3.2, NO_CACHE_EXTRACERTS 3.3)
@@ -67,7 +81,7 @@ class Context:
 
     __slots__ = ("_ptr", "_lock", "_state", "_handle", "_libctx", "_propq", "_values",
                  "_geninfo", "_server", "_server_lock", "_http_arg_keep", "_owner",
-                 "_retired", "_depth", "__weakref__")
+                 "_retired", "_depth", "_tls", "_https", "_keep", "__weakref__")
 
     def __init__(self, libctx=None, propq: str | None = None):
         if libctx is not None and not (isinstance(libctx, ffi.CData)
@@ -90,9 +104,12 @@ class Context:
         self._retired = []  # certificates emptied out of untrusted, kept until reinit
         self._state = callbacks.CallbackState(self)
         self._handle = None  # ffi.new_handle(self._state), made when C needs it
+        self._tls = None  # the TLS settings in use (None: plain HTTP)
+        self._https = False  # the URL said https://: TLS may not be switched off
+        self._keep = {}  # C memory the C context points into; freed after it (see _freer)
         # The state outlives the C context: ffi.gc runs the free while self._state (and
         # thus its handle) is still referenced by this object.
-        self._ptr = ffi.gc(ptr, lib.OSSL_CMP_CTX_free)
+        self._ptr = ffi.gc(ptr, _freer(self._keep))
         lib.OSSL_CMP_CTX_set_log_cb(ptr, lib.ocmp_log_cb)
 
     @classmethod
@@ -113,6 +130,9 @@ class Context:
         self._retired = []
         self._state = callbacks.CallbackState(self)
         self._handle = None
+        self._tls = None
+        self._https = False
+        self._keep = {}
         self._ptr = ptr
         lib.OSSL_CMP_CTX_set_log_cb(ptr, lib.ocmp_log_cb)
         return self
@@ -206,9 +226,17 @@ class Context:
             ptr = self._ptr
             if ptr is None:
                 raise ValueError("Context is closed")
+            if self._depth:
+                raise RuntimeError(_REENTRY)
             lib.ERR_clear_error()
             if func(ptr, *args) != 1:
                 raise OpenSSLError("cannot set %s" % what, drain())
+
+    def _check_changeable(self) -> None:
+        """Under the lock: refuse a change while OpenSSL is inside a call on this context
+        (only this thread can be there: others wait for the lock)."""
+        if self._depth:
+            raise RuntimeError(_REENTRY)
 
     @property
     def _state_handle(self):
@@ -226,6 +254,7 @@ class Context:
         with self._lock:
             if self._ptr is None:
                 raise ValueError("Context is closed")
+            self._check_changeable()
             ref = obj._new_reference()
             try:
                 rc = self._call(func, *leading, ref)
@@ -238,8 +267,10 @@ class Context:
 
     def _push(self, func, what, ptr):
         """A push1 call (C copies).  Success is any positive return, as for push0."""
-        if self._call(func, ptr) <= 0:
-            raise OpenSSLError("cannot add %s" % what, drain())
+        with self._lock:
+            self._check_changeable()
+            if self._call(func, ptr) <= 0:
+                raise OpenSSLError("cannot add %s" % what, drain())
 
     def _remember(self, key, value):
         self._values[key] = value
@@ -286,9 +317,26 @@ class Context:
             ptr = self._ptr
             if ptr is None:
                 raise ValueError("Context is closed")
+            self._check_changeable()
+            if option is Option.USE_TLS and value == 0 and self._tls is not None:
+                # our HTTP callback uses TLS whatever this option says: say so
+                raise ValueError("Option.USE_TLS=0 cannot switch TLS off while ctx.tls is "
+                                 "set: set ctx.tls = None (with an http:// URL) instead")
             lib.ERR_clear_error()
             if lib.OSSL_CMP_CTX_set_option(ptr, option, value) != 1:
                 raise OpenSSLError("cannot set option %s" % option.name, drain())
+            if option is Option.MSG_TIMEOUT:
+                self._values["msg_timeout_set"] = True
+            elif option is Option.TOTAL_TIMEOUT and value > 0 \
+                    and not self._values.get("msg_timeout_set"):
+                # With MSG_TIMEOUT at its default (-1) OpenSSL waits for a response without
+                # limit, TOTAL_TIMEOUT notwithstanding (measured on 3.0 and 3.5).  A positive
+                # MSG_TIMEOUT is capped by what is left of TOTAL_TIMEOUT before each
+                # exchange, so TOTAL_TIMEOUT as MSG_TIMEOUT makes the total bound hold.
+                if lib.OSSL_CMP_CTX_set_option(ptr, lib.OSSL_CMP_OPT_MSG_TIMEOUT, value) != 1:
+                    raise OpenSSLError("cannot set option MSG_TIMEOUT", drain())  # pragma: no cover
+            if option in (Option.MSG_TIMEOUT, Option.TOTAL_TIMEOUT) and self._tls is not None:
+                self._refresh_tls()  # the proxy CONNECT timeout follows them
 
     def get_option(self, option: Option) -> int:
         option = _as_option(option)
@@ -340,8 +388,11 @@ class Context:
     # -- message transfer -----------------------------------------------------------------
     def _set_string(self, func, key, value, what):
         value_c = ffi.NULL if value is None else _bio.c_string(value, what)
-        self._set(func, what, value_c)
-        self._remember(key, value)
+        with self._lock:
+            self._set(func, what, value_c)
+            self._remember(key, value)
+            if self._tls is not None and key != "server_path":
+                self._refresh_tls()  # host name check, SNI and proxy follow the server
 
     @property
     def server(self) -> str | None:
@@ -370,8 +421,11 @@ class Context:
             raise TypeError("server_port must be int")
         if not 0 <= port <= 65535:
             raise ValueError("server_port must be 0..65535 (0: the default), not %d" % port)
-        self._set(lib.OSSL_CMP_CTX_set_serverPort, "server_port", port)
-        self._remember("server_port", port)
+        with self._lock:
+            self._set(lib.OSSL_CMP_CTX_set_serverPort, "server_port", port)
+            self._remember("server_port", port)
+            if self._tls is not None:
+                self._refresh_tls()
 
     @property
     def proxy(self) -> str | None:
@@ -390,20 +444,34 @@ class Context:
         self._set_string(lib.OSSL_CMP_CTX_set1_no_proxy, "no_proxy", names, "no_proxy")
 
     def set_url(self, url: str) -> None:
-        """Convenience: ``http://host[:port][/path]`` sets server, server_port and
-        server_path (like ``openssl cmp -server``)."""
+        """``http://host[:port][/path]`` or ``https://…`` sets server, server_port and
+        server_path (like ``openssl cmp -server``).  ``https://`` turns TLS on with
+        ``ctx.tls``, or ``TLS()`` (system trust store, host name checked) when unset; TLS
+        then stays on until an ``http://`` URL is set."""
         from urllib.parse import urlsplit
 
         if not isinstance(url, str):
             raise TypeError("url must be str")
         parts = urlsplit(url if "://" in url else "http://" + url)
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError("url has an invalid port: %r" % url) from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("url must look like http://host[:port][/path], not %r" % url)
-        self.server = parts.hostname
-        self.server_port = parts.port or 0
-        self.server_path = parts.path.lstrip("/") or "/"
-        if parts.scheme == "https" and hasattr(lib, "OSSL_CMP_OPT_USE_TLS"):
-            self.set_option(Option.USE_TLS, 1)
+            raise ValueError("url must look like http[s]://host[:port][/path], not %r" % url)
+        https = parts.scheme == "https"
+        tls = (self._tls or TLS()) if https else None
+        with self._lock:
+            self._check_changeable()
+            if https and self._state.http_callback is not None:
+                raise ValueError("an https:// URL needs the HTTP callback slot for TLS: "
+                                 "set ctx.http_callback = None first")
+            self.server = parts.hostname
+            self.server_port = port or 0
+            self.server_path = parts.path.lstrip("/") or "/"
+            self._https = https
+            if https:
+                self.tls = tls
 
     # -- transfer and http callbacks ------------------------------------------------------
     @property
@@ -474,6 +542,9 @@ class Context:
         if callback is not None and not callable(callback):
             raise TypeError("http_callback must be callable or None")
         with self._lock:
+            if self._tls is not None:
+                raise ValueError("ctx.tls uses OpenSSL's HTTP callback: set ctx.tls = None "
+                                 "before setting http_callback")
             self._set(lib.OSSL_CMP_CTX_set_http_cb, "http callback",
                       ffi.NULL if callback is None else lib.ocmp_http_cb)
             self._state.http_callback = callback
@@ -488,6 +559,9 @@ class Context:
         as a handle.  As in C, a non-None arg makes OpenSSL 3.0/3.1 (and 3.2+ unless
         ``Option.USE_TLS`` is set) use TLS."""
         with self._lock:
+            if self._tls is not None:
+                raise ValueError("ctx.tls uses OpenSSL's HTTP callback argument: set "
+                                 "ctx.tls = None before setting http_callback_arg")
             if arg is None:
                 c_arg = ffi.NULL
                 keep = None
@@ -498,6 +572,87 @@ class Context:
             self._set(lib.OSSL_CMP_CTX_set_http_cb_arg, "http arg", c_arg)
             self._http_arg_keep = keep
             self._state.http_callback_arg = arg
+
+    # -- TLS ------------------------------------------------------------------------------
+    @property
+    def tls(self) -> TLS | None:
+        """The TLS settings of HTTP transfers (``openssl_cmp.TLS``), or None for plain HTTP.
+
+        Setting a ``TLS`` turns TLS on for any URL: the server certificate is verified
+        (against ``tls.trusted``, or the system's trust store) and must match ``tls.host``
+        or the URL's host; SNI is sent for DNS names.  The handshake runs inside OpenSSL's
+        HTTP client (a C callback on OpenSSL's HTTP callback slot, so ``http_callback``
+        cannot be combined with it).  Nothing is sent unless the handshake succeeds."""
+        return self._tls
+
+    @tls.setter
+    def tls(self, tls: TLS | None) -> None:
+        _check_instance(tls, TLS, "tls", allow_none=True)
+        with self._lock:
+            ptr = self.ptr
+            self._check_changeable()
+            if tls is None:
+                if self._https:
+                    raise ValueError("the URL is https://: TLS stays on (set an http:// URL "
+                                     "with set_url first)")
+                if self._tls is not None:
+                    lib.OSSL_CMP_CTX_set_http_cb(ptr, ffi.NULL)
+                    lib.OSSL_CMP_CTX_set_http_cb_arg(ptr, ffi.NULL)
+                    if hasattr(lib, "OSSL_CMP_OPT_USE_TLS"):
+                        lib.OSSL_CMP_CTX_set_option(ptr, lib.OSSL_CMP_OPT_USE_TLS, 0)
+                    self._keep.pop("tls", None)
+                    self._tls = None
+                return
+            if self._state.http_callback is not None or self._http_arg_keep is not None:
+                raise ValueError("ctx.tls needs OpenSSL's HTTP callback slot: set "
+                                 "ctx.http_callback and ctx.http_callback_arg to None first")
+            ssl_ctx = tls._client_ssl_ctx(self._libctx, self._propq)  # may raise: no change
+            self._tls = tls
+            self._refresh_tls(ssl_ctx)
+            lib.OSSL_CMP_CTX_set_http_cb(ptr, _TLS_HTTP_CB)
+            if hasattr(lib, "OSSL_CMP_OPT_USE_TLS"):  # 3.2+: TLS by option, not by the arg
+                lib.OSSL_CMP_CTX_set_option(ptr, lib.OSSL_CMP_OPT_USE_TLS, 1)
+
+    def _refresh_tls(self, ssl_ctx=None) -> None:
+        """Under the lock: (re)build what the C HTTP callback reads (host to check, SNI,
+        proxy) from the current settings, and point the context at it."""
+        old = self._keep.get("tls")
+        if ssl_ctx is None:
+            ssl_ctx = old[0]
+        info = ffi.new("ocmp_tls_info *")
+        info.handshakes = 0 if old is None else old[1].handshakes
+        keep = [ssl_ctx, info]
+
+        def c_text(value):
+            if value is None:
+                return ffi.NULL
+            buf = ffi.new("char[]", str(value).encode("utf-8"))
+            keep.append(buf)
+            return buf
+
+        values = self._values
+        server = values.get("server")
+        host = self._tls.host or server
+        info.ssl_ctx = ssl_ctx
+        info.host = c_text(None if host is None else host.strip("[]"))
+        info.host_is_ip = int(host is not None and host_is_ip(host))
+        info.server = c_text(server)
+        info.port = c_text(values.get("server_port") or 443)
+        info.proxy = c_text(values.get("proxy"))
+        info.no_proxy = c_text(values.get("no_proxy"))
+        timeouts = [lib.OSSL_CMP_CTX_get_option(self.ptr, o) for o in
+                    (lib.OSSL_CMP_OPT_MSG_TIMEOUT, lib.OSSL_CMP_OPT_TOTAL_TIMEOUT)]
+        info.timeout = min([t for t in timeouts if t > 0], default=0)
+        if lib.OSSL_CMP_CTX_set_http_cb_arg(self.ptr, info) != 1:  # pragma: no cover
+            raise OpenSSLError("cannot set the TLS settings", drain())
+        self._keep["tls"] = keep
+
+    @property
+    def tls_connections(self) -> int:
+        """TLS connections this context has set up so far (a new handshake each; with
+        ``Option.KEEP_ALIVE`` one connection serves a whole transaction)."""
+        keep = self._keep.get("tls")
+        return 0 if keep is None else keep[1].handshakes
 
     # -- server authentication ------------------------------------------------------------
     def _set_cert(self, func, key, cert, what):
@@ -578,6 +733,7 @@ class Context:
             # point at one of them as its validated server certificate, and OpenSSL's
             # check_msg_find_cert reads that pointer once more after dropping it.
             with self._lock:
+                self._check_changeable()
                 sk = self._call(lib.OSSL_CMP_CTX_get0_untrusted)
                 if sk != ffi.NULL:
                     while lib.sk_X509_num(sk) > 0:
@@ -604,7 +760,8 @@ class Context:
         if self._values.get("chain_built"):
             raise RuntimeError("build_cert_chain may be called once per Context "
                                "(OpenSSL would leak the previous chain)")
-        with CertStack(candidates, "candidate certificate") as sk:
+        with self._lock, CertStack(candidates, "candidate certificate") as sk:
+            self._check_changeable()
             # through _call: chain building logs, and the lines belong to this context
             if self._call(lib.OSSL_CMP_CTX_build_cert_chain,
                           ffi.NULL if own_trusted is None else own_trusted.ptr, sk) != 1:
@@ -961,7 +1118,10 @@ class Context:
         by_client = any(e.lib_code == lib.ERR_LIB_CMP
                         and e.reason_code == lib.CMP_R_CERTIFICATE_NOT_ACCEPTED
                         for e in errors)
-        return CMPError("%s failed" % what, errors, status=server_status,
+        cause = _diagnose.hint(errors, what, server=self._values.get("server"),
+                               port=self._values.get("server_port"))
+        message = "%s failed" % what if cause is None else "%s failed: %s" % (what, cause)
+        return CMPError(message, errors, status=server_status,
                         fail_info=FailInfo(fail) if fail > 0 else None,
                         status_strings=self.status_strings if server_status is not None
                         else (), rejected_by_client=by_client)
@@ -977,6 +1137,7 @@ class Context:
         req_type = _as_req_type(req_type)
         crm_c = ffi.NULL if crm is None else self._crm_arg(crm)
         with self._lock:
+            self._check_changeable()
             cert = self._call(lib.OSSL_CMP_exec_certreq, req_type, crm_c)
             if cert == ffi.NULL:
                 raise self._failure(req_type.name)
@@ -1009,6 +1170,7 @@ class Context:
         crm_c = self._crm_arg(crm)
         check_after = ffi.new("int *")
         with self._lock:
+            self._check_changeable()
             result = self._call(lib.OSSL_CMP_try_certreq, req, crm_c, check_after)
             if result == 0:
                 raise self._failure("try_certreq")
@@ -1020,12 +1182,14 @@ class Context:
     def exec_rr(self) -> None:
         """Revoke ``old_cert`` (or the certificate named by issuer/serial_number)."""
         with self._lock:
+            self._check_changeable()
             if self._call(lib.OSSL_CMP_exec_RR_ses) != 1:
                 raise self._failure("RR")
 
     def exec_genm(self) -> list[ITAV]:
         """Send a GENM with the ITAVs pushed by ``push_genm_itav``; return the GENP ITAVs."""
         with self._lock:
+            self._check_changeable()
             sk = self._call(lib.OSSL_CMP_exec_GENM_ses)
             if sk == ffi.NULL:
                 raise self._failure("GENM")

@@ -7,6 +7,7 @@ CMP puts its diagnostics (``expected = …, actual = …``, server status texts)
 
 from __future__ import annotations
 
+import os
 from typing import NamedTuple, NoReturn
 
 from openssl_cmp.binding import ffi, lib, since
@@ -117,9 +118,13 @@ def drain() -> list[ErrorEntry]:
         reason_code = lib.ERR_GET_REASON(code)
         lib_code = lib.ERR_GET_LIB(code)
         data = _string(data_p[0]) if flags_p[0] & lib.ERR_TXT_STRING else None
+        reason = _string(lib.ERR_reason_error_string(code))
+        if reason is None and lib_code == lib.ERR_LIB_SYS:
+            # OpenSSL has no text for most errno values ("reason(111)"): the C library has
+            reason = os.strerror(reason_code)
         entries.append(ErrorEntry(
             lib=_string(lib.ERR_lib_error_string(code)) or "lib(%d)" % lib_code,
-            reason=_string(lib.ERR_reason_error_string(code)) or "reason(%d)" % reason_code,
+            reason=reason or "reason(%d)" % reason_code,
             reason_code=reason_code,
             func=_string(func_p[0]),
             file=_string(file_p[0]),

@@ -227,11 +227,24 @@ def bare_client(port, creds, option, value):
 
 
 def test_unreachable_server(creds):
-    ctx = bare_client(_free_port(), creds, Option.TOTAL_TIMEOUT, 10)  # nobody listens there
+    port = _free_port()  # nobody listens there
+    ctx = bare_client(port, creds, Option.KEEP_ALIVE, 1)
     with ctx, pytest.raises(CMPError) as info:
         ctx.exec_ir()
     assert info.value.status is None
     assert info.value.has(lib.ERR_LIB_CMP, lib.CMP_R_TRANSFER_ERROR)
+    assert "cannot connect to 127.0.0.1:%d: connection refused" % port in str(info.value)
+
+
+def test_unreachable_server_with_timeout(creds):
+    """With a timeout OpenSSL retries a refused connection until it ends; the message then
+    names the address and says why it took that long."""
+    port = _free_port()
+    ctx = bare_client(port, creds, Option.TOTAL_TIMEOUT, 1)
+    with ctx, pytest.raises(CMPError) as info:
+        ctx.exec_ir()
+    assert info.value.status is None
+    assert "cannot connect to 127.0.0.1:%d in time" % port in str(info.value)
 
 
 def test_message_timeout(creds):

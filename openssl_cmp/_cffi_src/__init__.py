@@ -16,6 +16,7 @@ AREAS = (
     "evp",
     "x509",
     "pem",
+    "ssl",
     "crmf",
     "cmp_msg",
     "cmp_ctx",

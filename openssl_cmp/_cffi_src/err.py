@@ -1,6 +1,10 @@
 """The OpenSSL error queue: draining it (with data strings) and raising into it."""
 
-INCLUDES = ""
+INCLUDES = """
+#include <openssl/err.h>
+#include <openssl/bioerr.h>
+#include <openssl/httperr.h>
+"""
 
 TYPES = """
 static const int ERR_LIB_NONE;
@@ -28,6 +32,11 @@ static const int CMP_R_MULTIPLE_SAN_SOURCES;
 static const int CMP_R_REQUEST_REJECTED_BY_SERVER;
 static const int CMP_R_RECEIVED_ERROR;
 static const int CMP_R_TOTAL_TIMEOUT;
+static const int HTTP_R_RETRY_TIMEOUT;
+static const int HTTP_R_TLS_NOT_ENABLED;
+static const int BIO_R_TRANSFER_TIMEOUT;
+static const int BIO_R_CONNECT_TIMEOUT;
+static const int BIO_R_TRANSFER_ERROR;
 static const int CMP_R_CHECKAFTER_OUT_OF_RANGE;
 static const int CMP_R_WRONG_PBM_VALUE;
 static const int CMP_R_CERTIFICATE_NOT_FOUND;

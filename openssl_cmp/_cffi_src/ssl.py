@@ -1,0 +1,143 @@
+"""libssl: the subset TLS needs (an ``SSL_CTX`` for OpenSSL's HTTP client), and the C
+callback that turns each connection OpenSSL's CMP client opens into a TLS connection.
+
+``ocmp_tls_http_cb`` is an ``OSSL_HTTP_bio_cb_t`` (``OSSL_CMP_CTX_set_http_cb``).  Its
+argument is an ``ocmp_tls_info`` that ``openssl_cmp.tls``/``Context`` fill in and keep alive.
+It is written in C, not as an ``extern "Python"`` trampoline, because it must never fail open:
+whatever goes wrong (no SSL_CTX, no memory, a failed proxy CONNECT), it returns NULL, and
+OpenSSL then aborts the connection before a byte of the request is written.  It runs with the
+GIL released, like the rest of the transfer.  Modelled on ``app_http_tls_cb`` of
+``apps/lib/apps.c`` (facts, not code): SNI and the host name check are set per connection.
+"""
+
+INCLUDES = """
+#include <openssl/ssl.h>
+#include <openssl/http.h>
+#include <openssl/x509v3.h>
+"""
+
+TYPES = """
+typedef ... SSL_CTX;
+typedef ... SSL_METHOD;
+typedef ... X509_STORE_CTX;
+typedef int (*SSL_verify_cb)(int, X509_STORE_CTX *);
+
+static const int SSL_VERIFY_NONE;
+static const int SSL_VERIFY_PEER;
+static const int SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+static const int TLS1_2_VERSION;
+static const int TLS1_3_VERSION;
+static const int ERR_LIB_SSL;
+static const int SSL_R_CERTIFICATE_VERIFY_FAILED;
+static const int SSL_R_WRONG_VERSION_NUMBER;
+static const int SSL_R_UNKNOWN_PROTOCOL;
+static const int SSL_R_PACKET_LENGTH_TOO_LONG;
+static const int SSL_R_TLSV1_ALERT_UNKNOWN_CA;
+static const int SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE;
+static const int SSL_R_SSLV3_ALERT_BAD_CERTIFICATE;
+static const int SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED;
+
+typedef struct {
+    SSL_CTX *ssl_ctx;   /* borrowed: kept alive by the Python Context */
+    char *host;         /* the name the server certificate must match (NUL-terminated) */
+    int host_is_ip;     /* host is an IP literal: checked as iPAddress SAN, no SNI */
+    char *server;       /* for the proxy CONNECT: the CMP server's host and port */
+    char *port;
+    char *proxy;        /* as given to OSSL_CMP_CTX_set1_proxy/no_proxy (NULL: environment) */
+    char *no_proxy;
+    int timeout;        /* seconds for the proxy CONNECT (0: none) */
+    int handshakes;     /* connections set up (for tests and monitoring) */
+} ocmp_tls_info;
+"""
+
+FUNCTIONS = """
+const SSL_METHOD *TLS_client_method(void);
+const SSL_METHOD *TLS_server_method(void);
+SSL_CTX *SSL_CTX_new_ex(OSSL_LIB_CTX *, const char *, const SSL_METHOD *);
+void SSL_CTX_free(SSL_CTX *);
+int SSL_CTX_up_ref(SSL_CTX *);
+long SSL_CTX_set_min_proto_version(SSL_CTX *, int);
+void SSL_CTX_set_verify(SSL_CTX *, int, SSL_verify_cb);
+int SSL_CTX_set_default_verify_paths(SSL_CTX *);
+void SSL_CTX_set1_cert_store(SSL_CTX *, X509_STORE *);
+X509_STORE *SSL_CTX_get_cert_store(const SSL_CTX *);
+int SSL_CTX_use_certificate(SSL_CTX *, X509 *);
+int SSL_CTX_use_PrivateKey(SSL_CTX *, EVP_PKEY *);
+int SSL_CTX_check_private_key(const SSL_CTX *);
+long SSL_CTX_add1_chain_cert(SSL_CTX *, X509 *);
+
+BIO *ocmp_tls_http_cb(BIO *, void *, int, int);
+"""
+
+CUSTOMIZATIONS = r"""
+typedef struct {
+    SSL_CTX *ssl_ctx;
+    char *host;
+    int host_is_ip;
+    char *server;
+    char *port;
+    char *proxy;
+    char *no_proxy;
+    int timeout;
+    int handshakes;
+} ocmp_tls_info;
+
+static BIO *ocmp_tls_http_cb(BIO *bio, void *arg, int connect, int detail)
+{
+    ocmp_tls_info *info = (ocmp_tls_info *)arg;
+
+    (void)detail; /* TLS is used whatever OpenSSL's own flag says: never fail open */
+    if (connect) {
+        SSL *ssl = NULL;
+        BIO *sbio = NULL;
+
+        if (info == NULL || info->ssl_ctx == NULL || info->host == NULL)
+            return NULL;
+        if (info->server != NULL && info->port != NULL
+                && OSSL_HTTP_adapt_proxy(info->proxy, info->no_proxy, info->server, 1) != NULL
+                && !OSSL_HTTP_proxy_connect(bio, info->server, info->port, NULL, NULL,
+                                            info->timeout, NULL, NULL))
+            return NULL;
+        if ((sbio = BIO_new(BIO_f_ssl())) == NULL)
+            return NULL;
+        if ((ssl = SSL_new(info->ssl_ctx)) == NULL)
+            goto err;
+        if (info->host_is_ip) {
+            if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), info->host))
+                goto err;
+        } else if (!SSL_set1_host(ssl, info->host)
+                   || !SSL_set_tlsext_host_name(ssl, info->host)) {
+            goto err;
+        }
+        SSL_set_connect_state(ssl);
+        BIO_set_ssl(sbio, ssl, BIO_CLOSE);
+        info->handshakes++;
+        return BIO_push(sbio, bio);
+     err:
+        SSL_free(ssl);
+        BIO_free(sbio);
+        return NULL;
+    }
+    /* disconnect: take our SSL BIO off the chain; OpenSSL frees the rest */
+    if (bio != NULL && BIO_method_type(bio) == BIO_TYPE_SSL) {
+        BIO *next;
+        SSL *ssl = NULL;
+
+        if (!detail && BIO_get_ssl(bio, &ssl) > 0 && ssl != NULL) {
+            /* a failed exchange: say why the peer certificate was refused, if it was */
+            long result = SSL_get_verify_result(ssl);
+
+            if (result != X509_V_OK)
+                ERR_raise_data(ERR_LIB_SSL, SSL_R_CERTIFICATE_VERIFY_FAILED,
+                               "verify error: %s", X509_verify_cert_error_string(result));
+        }
+        (void)ERR_set_mark();
+        BIO_ssl_shutdown(bio);
+        next = BIO_pop(bio);
+        BIO_free(bio);
+        (void)ERR_pop_to_mark();
+        return next;
+    }
+    return bio;
+}
+"""
