@@ -16,6 +16,7 @@ from openssl_cmp.message import ITAV, CertRequest, Message, StatusInfo
 from openssl_cmp.objects import (CRL, CSR, Certificate, Extensions, GeneralName, Name,
                                  PolicyInfo, TrustStore)
 from openssl_cmp.server import CertResponse, RejectRequest, Server
+from openssl_cmp.tls import TLS
 
 __version__ = "0.1.0"
 
@@ -26,5 +27,5 @@ __all__ = [
     "CMPError", "Error", "ErrorEntry", "OpenSSLError", "UnsupportedError",
     "PrivateKey", "PublicKey", "ITAV", "CertRequest", "Message", "StatusInfo",
     "CRL", "CSR", "Certificate", "Extensions", "GeneralName", "Name", "PolicyInfo",
-    "TrustStore", "Server", "CertResponse", "RejectRequest",
+    "TrustStore", "Server", "CertResponse", "RejectRequest", "TLS",
 ]

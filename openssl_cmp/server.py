@@ -7,11 +7,17 @@ nonces, polling state live in it and its inner context).  A Server therefore kee
 * ``process()`` / ``serve_http()``: a request is routed to the worker that holds its
   transaction ID, or a new transaction takes an idle (or new) worker.  The worker goes back
   to the pool when the response closes the transaction (PKICONF, RP, GENP, ERROR, or an
-  IP/CP/KUP with implicit confirmation), when its transaction is older than
-  ``transaction_timeout`` seconds and a worker is needed, or when more than
-  ``max_open_transactions`` are open (the oldest is abandoned).  A worker left in the middle
-  of polling is discarded, never reused.  Requests of different transactions run in
-  parallel; requests of one transaction run one at a time.
+  IP/CP/KUP with implicit confirmation), when its transaction was last answered more than
+  ``transaction_timeout`` seconds ago and a worker is needed, or when a limit abandons it.
+  A worker left in the middle of polling is discarded, never reused.  Requests of different
+  transactions run in parallel; requests of one transaction run one at a time.
+* Fair limits.  A transaction left open by a response is counted for its client (the
+  ``client`` key the HTTP layer passes, else the sender and senderKID of the request
+  header, checked by the server core's protection validation).  Beyond
+  ``max_transactions_per_client`` the client's own oldest open transaction is abandoned;
+  beyond ``max_open_transactions`` in all, the oldest of the client holding the most.  One
+  client therefore cannot evict another's transactions.  A worker with a request in flight
+  is never touched.
 * ``attach(client)``: the client gets a worker of its own for as long as it stays attached
   (C fast path: ``OSSL_CMP_CTX_server_perform``, no Python between client and server core).
 
@@ -19,7 +25,10 @@ Every worker starts with an empty ``untrusted`` cache for each transaction: on O
 the inner context would otherwise collect every client's extraCerts without bound.
 
 ``server.ctx`` is a template :class:`ServerContext`: what is set on it (credentials, trust,
-options) is validated at once and replayed onto every worker, present and future.
+options) is validated at once and replayed onto every worker, present and future.  OpenSSL
+state is never changed under a C call in progress on it: a worker OpenSSL is inside a call
+on (a handler changing the configuration runs inside such a call) gets the change when the
+call returns, before its next one.
 """
 
 from __future__ import annotations
@@ -28,9 +37,10 @@ import logging
 import threading
 import time
 import weakref
+from threading import get_ident
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from openssl_cmp import callbacks
+from openssl_cmp import _bio, _der, callbacks
 from openssl_cmp._ownership import end_view
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp._bio import check_instance as _check_instance
@@ -95,13 +105,45 @@ class CertResponse:
         return "CertResponse(%r, cert=%r)" % (self.status, self.cert)
 
 
+_NOT_REPLAYED = ("server.ctx is the template of the server's workers and never runs a "
+                 "transaction itself")
+
+
+def _refused(name: str, why: str):
+    def refused(self, *args, **kwargs):
+        raise RuntimeError("server.ctx.%s: %s" % (name, why))
+    refused.__name__ = name
+    refused.__doc__ = "Refused on a ServerContext: %s." % why
+    return refused
+
+
+# Settings of a client that a server context cannot use: refused rather than replayed onto
+# every worker for no effect (or, for the per-transaction values, corrupting the
+# transactions in progress).
+_REFUSED_SETTINGS = {
+    name: "a client's transfer setting, which a server never uses"
+    for name in ("transfer_callback", "transfer_callback_arg", "http_callback",
+                 "http_callback_arg", "tls", "cert_conf_callback", "cert_conf_callback_arg",
+                 "server", "server_port", "server_path", "proxy", "no_proxy")
+}
+_REFUSED_SETTINGS.update({
+    name: "per transaction, set by the workers themselves (replaying it would change the "
+          "transactions in progress)"
+    for name in ("transaction_id", "sender_nonce")
+})
+
+
 class ServerContext(Context):
     """``server.ctx``: a Context whose settings are recorded and applied to every worker
     of its Server.  It is never used for a transaction itself.  (The PBM secret is kept in
-    the recording, in memory, so that new workers can be configured.)"""
+    the recording, in memory, so that new workers can be configured.)
+
+    A change reaches each worker at once, except a worker that OpenSSL is inside a call on
+    (a request being processed, or the call of an attached client): that worker gets it as
+    soon as the call returns, before its next C call.  Client-only settings and the methods
+    that would not reach the workers raise RuntimeError (see ``docs/server.md``)."""
 
     __slots__ = ("_recorded", "_server_ref")
-    _METHODS = ("set_option", "push_geninfo_itav", "reset_geninfo_itavs")
 
     def __init__(self, server, libctx=None, propq=None):
         super().__init__(libctx, propq)
@@ -109,31 +151,66 @@ class ServerContext(Context):
         object.__setattr__(self, "_server_ref", weakref.ref(server))
 
     def __setattr__(self, name, value):
-        object.__setattr__(self, name, value)  # the property validates and sets it here
-        if not name.startswith("_"):
-            self._record(("set", name), (value,))
+        if name[:1] == "_":
+            object.__setattr__(self, name, value)
+            return
+        why = _REFUSED_SETTINGS.get(name)
+        if why is not None:
+            raise RuntimeError("server.ctx.%s: %s" % (name, why))
+        with self._lock:  # the template and its recording change together
+            object.__setattr__(self, name, value)  # the property validates and sets it here
+            workers = self._record(("set", name), (value,))
+        self._apply_to(workers, ("set", name))
 
     def set_option(self, option, value):
-        super().set_option(option, value)
-        self._record(("call", "set_option", int(option)), (option, value))
+        with self._lock:
+            super().set_option(option, value)  # validates option and value
+            key = ("call", "set_option", int(option))
+            workers = self._record(key, (option, value))
+        self._apply_to(workers, key)
 
     def push_geninfo_itav(self, itav):
-        super().push_geninfo_itav(itav)
-        key = ("call", "push_geninfo_itav", len(self._recorded))
-        self._record(key, (itav.copy(),))
+        with self._lock:
+            super().push_geninfo_itav(itav)
+            key = ("call", "push_geninfo_itav", len(self._recorded))
+            workers = self._record(key, (itav.copy(),))
+        self._apply_to(workers, key)
 
     def reset_geninfo_itavs(self):
-        super().reset_geninfo_itavs()
-        for key in [k for k in self._recorded if k[:2] == ("call", "push_geninfo_itav")]:
-            del self._recorded[key]
-        self._record(("call", "reset_geninfo_itavs"), ())
+        key = ("call", "reset_geninfo_itavs")
+        with self._lock:
+            super().reset_geninfo_itavs()
+            for old in [k for k in self._recorded if k[:2] == ("call", "push_geninfo_itav")]:
+                del self._recorded[old]
+            workers = self._record(key, ())
+        self._apply_to(workers, key)
 
-    def _record(self, key, args):
-        self._recorded.pop(key, None)  # re-insert: replay keeps the order of last setting
-        self._recorded[key] = args
+    def _record(self, key, args) -> list:
+        """Record a change (under ``self._lock``); return the workers to apply it to."""
         server = self._server_ref()
-        if server is not None:
-            server._apply_everywhere(lambda ctx: _apply(ctx, key, args))
+        if server is None:
+            self._recorded.pop(key, None)
+            self._recorded[key] = args
+            return []
+        with server._pool_lock:  # a worker created from now on replays the new recording
+            self._recorded.pop(key, None)  # re-insert: replay keeps the order of last setting
+            self._recorded[key] = args
+            return list(server._all)
+
+    def _apply_to(self, workers, key) -> None:
+        """Apply the recorded ``key`` to ``workers`` (outside ``self._lock``: this may wait
+        for a worker, and the thread holding it may be changing the configuration too).
+        What is applied is the recording as it is then, so concurrent changes of one
+        setting leave every worker with the last one."""
+        recorded = self._recorded
+
+        def apply(worker):
+            args = recorded.get(key)
+            if args is not None:  # else superseded (a geninfo reset dropped the push)
+                _apply(worker.ctx, key, args)
+
+        for worker in workers:
+            _configure(worker, apply)
 
     def _replay_onto(self, ctx: Context) -> None:
         for key, args in list(self._recorded.items()):
@@ -144,6 +221,26 @@ class ServerContext(Context):
         args = self._recorded.get(("set", "untrusted"))
         return list(args[0]) if args else []
 
+    # what would not reach the workers (or has no meaning for a server): refused
+    reinit = _refused("reinit", "every worker reinitialises itself at the start of each "
+                      "transaction; the template has nothing to reset")
+    build_cert_chain = _refused(
+        "build_cert_chain", "the chain is not replayed to the workers; give the "
+        "intermediate certificates as server.ctx.untrusted (OpenSSL adds the chain of "
+        "server.ctx.cert to signed responses) or as server.ctx.extra_certs_out")
+    set_url = _refused("set_url", "a client's transfer setting, which a server never uses")
+    attach_srv_ctx = _refused("attach_srv_ctx", _NOT_REPLAYED)
+
+
+for _name in ("exec_certreq", "exec_ir", "exec_cr", "exec_p10cr", "exec_kur", "try_certreq",
+              "exec_rr", "exec_genm"):
+    setattr(ServerContext, _name, _refused(_name, _NOT_REPLAYED))
+for _name in ("set_new_pkey", "push_subject_alt_name", "push_policy", "push_genm_itav"):
+    setattr(ServerContext, _name, _refused(_name, "a client's request content: it is not "
+                                           "replayed to the workers and a server has no use "
+                                           "for it"))
+del _name
+
 
 def _apply(ctx, key, args):
     if key[0] == "set":
@@ -152,11 +249,99 @@ def _apply(ctx, key, args):
         getattr(Context, key[1])(ctx, *args)
 
 
+# --- changing a worker while OpenSSL may be inside a call on it ------------------------
+#
+# The rule: OpenSSL state is never changed under a C call in progress on it.  A worker is
+# "in C" from just before OSSL_CMP_SRV_process_request (process/HTTP) or an attached
+# client's C call (which runs the server core inside it) until just after it returns; its
+# ``c_depth`` says so, and ``_in_c.depth`` says whether the current thread is inside such a
+# call on any worker.  A configuration change (server.ctx, the option properties) reaches a
+# worker:
+#
+# * at once when no C call is in progress on it;
+# * a worker in C on this very thread (a handler changing the configuration): queued on
+#   ``worker.pending``, applied in order when the call returns, before the worker's next C
+#   call;
+# * a worker in C on another thread: a thread outside any worker's C call waits for the
+#   worker's lock, as before; a thread inside one (a handler) never waits (two handlers
+#   changing the configuration at once would deadlock): the change is queued and the
+#   thread holding the worker applies it when its call returns, or before the next one.
+
+_in_c = threading.local()
+
+
+def _configure(worker, apply) -> None:
+    """Apply ``apply(worker)`` now if no C call is in progress on the worker, else queue it
+    for when the call returns (or wait for that, see above)."""
+    lock = worker.ctx._lock
+    if getattr(_in_c, "depth", 0):
+        if not lock.acquire(blocking=False):  # the thread holding it will apply it
+            with worker.mutex:
+                worker.pending.append(apply)
+            return
+    else:
+        lock.acquire()
+    try:
+        with worker.mutex:
+            if worker.c_depth:  # this very thread is inside a C call on the worker
+                worker.pending.append(apply)
+                return
+        if worker.pending:
+            _flush(worker)
+        _run(worker, apply)
+    finally:
+        lock.release()
+
+
+def _flush(worker) -> None:
+    """Apply the queued changes (lock held, no C call in progress on the worker)."""
+    with worker.mutex:
+        todo, worker.pending = worker.pending, []
+    for apply in todo:
+        _run(worker, apply)
+
+
+def _run(worker, apply) -> None:
+    try:
+        apply(worker)
+    except Exception:  # noqa: BLE001 - validated on the template; only OOM gets here
+        lib.ERR_clear_error()
+        worker.misconfigured = True  # finishes its transaction, then is discarded
+        logger.exception("a configuration change could not be applied to a server worker; "
+                         "the worker will be discarded")
+
+
+def _enter_c(worker) -> None:
+    """Before a C call on the worker (its lock held)."""
+    if worker.pending and not worker.c_depth:
+        _flush(worker)
+    with worker.mutex:
+        worker.c_depth += 1
+        worker.c_thread = get_ident()
+    worker.ctx._depth += 1  # the worker's Context refuses changes meanwhile
+    _in_c.depth = getattr(_in_c, "depth", 0) + 1
+
+
+def _leave_c(worker) -> None:
+    """After the C call (lock still held): apply what was queued meanwhile."""
+    _in_c.depth -= 1
+    worker.ctx._depth -= 1
+    with worker.mutex:
+        worker.c_depth -= 1
+        if worker.c_depth:
+            return
+        worker.c_thread = None
+        if not worker.pending:
+            return
+    _flush(worker)
+
+
 class _Worker:
     """One OSSL_CMP_SRV_CTX of a Server's pool.  Its custom_ctx is a handle to itself."""
 
     __slots__ = ("server_ref", "srv", "ctx", "tid", "last_used", "polling", "refused",
-                 "busy", "pooled", "__weakref__")
+                 "busy", "pooled", "client", "mutex", "c_depth", "c_thread", "pending",
+                 "misconfigured", "__weakref__")
 
     def __init__(self, server: "Server", handle):
         """``handle`` is ``ffi.new_handle(self)``'s slot: the Server keeps the handle (and so
@@ -177,6 +362,12 @@ class _Worker:
         self.refused = False  # the last certificate response refused: no certConf follows
         self.busy = 0  # requests in flight on it (never evicted or reset while busy)
         self.pooled = False  # in the idle list (guards against releasing it twice)
+        self.client = None  # the client its open transaction is counted for
+        self.mutex = threading.Lock()  # guards c_depth, c_thread and pending
+        self.c_depth = 0  # C calls in progress on it (OpenSSL holds pointers into it)
+        self.c_thread = None  # the thread making them
+        self.pending = []  # configuration changes queued until the C call returns
+        self.misconfigured = False  # a change failed: never reused
         server.ctx._replay_onto(self.ctx)
         for name, value in server._options.items():
             server._set_flag(self, name, value)
@@ -188,12 +379,58 @@ class _Worker:
         cached sender certificate that no longer verifies and then reads it once more, which
         is only safe while the untrusted cache still holds a reference to it."""
         with self.ctx._lock:  # an attached client may still be finishing on it
+            if self.pending and not self.c_depth:
+                _flush(self)
             self.tid = tid
             self.refused = False
             if lib.OSSL_CMP_CTX_reinit(self.ctx.ptr) != 1:
                 raise OpenSSLError("cannot reset a server context", drain())
             self.ctx._retired.clear()  # reinit dropped the cached sender certificate
             self.ctx.untrusted = untrusted
+
+
+class _LeaseGuard:
+    """What an attached client holds around each of its C calls (``Context._call`` runs
+    them inside ``with owner.lock:``): the worker's lock, and the mark that OpenSSL may be
+    inside a call on the worker (the server core runs within the client's call).  Changes
+    queued meanwhile are applied when the client's call returns."""
+
+    __slots__ = ("worker",)
+
+    def __init__(self, worker):
+        self.worker = worker
+
+    def __enter__(self):
+        worker = self.worker
+        worker.ctx._lock.acquire()
+        try:
+            _enter_c(worker)
+        except BaseException:
+            worker.ctx._lock.release()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        worker = self.worker
+        try:
+            _leave_c(worker)
+        finally:
+            worker.ctx._lock.release()
+
+    # the lock protocol too, for code that calls acquire/release
+    def acquire(self, blocking=True, timeout=-1):
+        worker = self.worker
+        if not worker.ctx._lock.acquire(blocking, timeout):
+            return False
+        try:
+            _enter_c(worker)
+        except BaseException:
+            worker.ctx._lock.release()
+            raise
+        return True
+
+    def release(self):
+        self.__exit__(None, None, None)
 
 
 class _Lease:
@@ -205,9 +442,9 @@ class _Lease:
     def __init__(self, server, worker):
         self.server = server
         self.worker = worker
-        # the client takes this lock too while it drives C: the server core runs on the
-        # worker inside the client's call (configuration changes wait for it)
-        self.lock = worker.ctx._lock
+        # the client holds this around its C calls: the server core runs on the worker
+        # inside the client's call (configuration changes are queued until it returns)
+        self.lock = _LeaseGuard(worker)
 
     def __del__(self):
         try:
@@ -223,15 +460,73 @@ def _worker_of(srv_ctx) -> _Worker:
     return ffi.from_handle(lib.OSSL_CMP_SRV_CTX_get0_custom_ctx(srv_ctx))
 
 
+def _sender_identity(request: Message) -> tuple:
+    """(sender GeneralName DER, senderKID or None) of a request's PKIHeader: who the client
+    says it is (authenticated by the protection the server core checked)."""
+    try:
+        der = _bio.i2d(lib.i2d_OSSL_CMP_PKIHEADER,
+                       lib.OSSL_CMP_MSG_get0_header(request.ptr), "PKIHeader")
+        body = _der.read_tlv(der)[0].value
+        pos = _der.read_tlv(body)[1]  # pvno
+        sender, pos = _der.read_tlv(body, pos)
+        pos = _der.read_tlv(body, pos)[1]  # recipient
+        while pos < len(body):
+            field, pos = _der.read_tlv(body, pos)
+            if field.tag == 0xA2:  # [2] senderKID: an explicitly tagged OCTET STRING
+                return sender.raw, _der.read_tlv(field.value)[0].value
+            if field.tag > 0xA2:
+                break
+        return sender.raw, None
+    except (ValueError, OpenSSLError):  # the server core parsed it: not expected
+        lib.ERR_clear_error()
+        return b"", None
+
+
+def _limit(name: str, kind, minimum, doc: str):
+    """A validated pool limit (read at each decision, so it may be changed at any time)."""
+    slot = "_" + name
+
+    def get(self):
+        return getattr(self, slot)
+
+    def set_(self, value):
+        if isinstance(value, bool) or not isinstance(value, kind):
+            raise TypeError("%s must be %s, not %s" % (name, "a number" if kind is not int
+                                                         else "int", type(value).__name__))
+        if value < minimum:
+            raise ValueError("%s must be >= %s, not %r" % (name, minimum, value))
+        setattr(self, slot, value)
+
+    return property(get, set_, doc=doc)
+
+
 class Server:
     """A CMP server.  Subclass and override the ``handle_*`` methods, or pass callables of
     the same names.  Handlers that are not provided make the server answer that request
-    type with an error (``unsupported PKIBody``)."""
+    type with an error (``unsupported PKIBody``).
 
-    transaction_timeout = 300.0  # seconds an unfinished transaction keeps its worker
-    max_open_transactions = 1024
+    Pool limits (keywords or attributes, see ``docs/server.md``): ``transaction_timeout``
+    (seconds an unfinished transaction keeps its worker, 300), ``max_open_transactions``
+    (1024) and ``max_transactions_per_client`` (64)."""
 
-    def __init__(self, libctx=None, propq: str | None = None, **handlers: Callable):
+    _transaction_timeout = 300.0
+    _max_open_transactions = 1024
+    _max_transactions_per_client = 64
+    transaction_timeout = _limit(
+        "transaction_timeout", (int, float), 0,
+        "Seconds an unfinished transaction keeps its worker when a worker is needed.")
+    max_open_transactions = _limit(
+        "max_open_transactions", int, 1,
+        "Open transactions (between requests) beyond which the oldest transaction of the "
+        "client holding the most is abandoned.")
+    max_transactions_per_client = _limit(
+        "max_transactions_per_client", int, 1,
+        "Open transactions of one client beyond which its own oldest is abandoned.")
+
+    def __init__(self, libctx=None, propq: str | None = None, *,
+                 transaction_timeout: float | None = None,
+                 max_open_transactions: int | None = None,
+                 max_transactions_per_client: int | None = None, **handlers: Callable):
         for name, fn in handlers.items():
             if name not in HANDLERS:
                 raise TypeError("unknown handler %r (expected one of %s)"
@@ -241,11 +536,22 @@ class Server:
             setattr(self, name, fn)
         if propq is not None and not isinstance(propq, str):
             raise TypeError("propq must be str or None")
+        for name, value in (("transaction_timeout", transaction_timeout),
+                            ("max_open_transactions", max_open_transactions),
+                            ("max_transactions_per_client", max_transactions_per_client)):
+            if value is not None:
+                setattr(self, name, value)
         self._libctx_c = ffi.NULL if libctx is None else libctx
         self._propq_c = ffi.NULL if propq is None else ffi.new("char[]", propq.encode())
         self._pool_lock = threading.RLock()
         self._idle: list[_Worker] = []
-        self._open: dict[bytes, _Worker] = {}  # transaction ID -> worker
+        # transaction ID -> worker, least recently answered first (a dict keeps the order
+        # of insertion; a transaction is moved to the end after each response)
+        self._open: dict[bytes, _Worker] = {}
+        # client -> {transaction ID: worker} of its open transactions, oldest first
+        self._clients: dict[object, dict[bytes, _Worker]] = {}
+        self._counted = 0  # transactions in self._clients
+        self._abandoned = {"expired": 0, "client_limit": 0, "global_limit": 0}
         self._all = weakref.WeakSet()  # every live worker, for configuration changes
         self._handles = {}  # id(worker) -> its custom_ctx handle; keeps the worker alive
         self._options = {"grant_implicit_confirm": False, "accept_unprotected": False,
@@ -298,11 +604,16 @@ class Server:
         def set_(self, value: bool) -> None:
             if not isinstance(value, (bool, int)):
                 raise TypeError("%s must be bool" % name)
-            self._options[name] = bool(value)
-            with self._pool_lock:
-                for worker in list(self._all):
-                    with worker.ctx._lock:
-                        self._set_flag(worker, name, value)
+            options = self._options
+
+            def apply(worker):  # the value current when applied: the last one set wins
+                self._set_flag(worker, name, options[name])
+
+            with self._pool_lock:  # a worker created from now on gets the new value
+                options[name] = bool(value)
+                workers = list(self._all)
+            for worker in workers:  # a worker OpenSSL is busy with gets it afterwards
+                _configure(worker, apply)
 
         return property(get, set_, doc=doc)
 
@@ -315,13 +626,6 @@ class Server:
                                       "Send error messages without protection.")
     del _option
 
-    def _apply_everywhere(self, apply) -> None:
-        with self._pool_lock:
-            workers = list(self._all)
-        for worker in workers:
-            with worker.ctx._lock:
-                apply(worker.ctx)
-
     # -- the pool -------------------------------------------------------------------------
     def _new_worker(self) -> _Worker:
         handle = []
@@ -331,17 +635,24 @@ class Server:
         return worker
 
     def _take(self, tid) -> _Worker:
-        """The worker for transaction ``tid`` (bytes or None), under the pool lock."""
-        now = time.monotonic()
+        """The worker for transaction ``tid`` (bytes or None), marked busy."""
         with self._pool_lock:
             worker = self._open.get(tid) if tid is not None else None
             if worker is None:
+                now = time.monotonic()
                 self._expire(now)
                 worker = self._idle_worker()
                 worker.begin(tid, self.ctx.configured_untrusted)
+                worker.last_used = now
                 if tid is not None:
                     self._open[tid] = worker
-            worker.last_used = now
+            elif worker.c_thread == get_ident():
+                # a handler (or log callback) of this very transaction called process():
+                # OpenSSL is inside OSSL_CMP_SRV_process_request on that worker
+                raise RuntimeError(
+                    "Server.process() called from inside the processing of the same "
+                    "transaction (transaction ID %s): OpenSSL is still working on it; "
+                    "answer from the handler instead" % tid.hex())
             worker.busy += 1
             return worker
 
@@ -353,21 +664,86 @@ class Server:
         return self._new_worker()
 
     def _expire(self, now) -> None:
-        # only workers with no request in flight can be taken away from their transaction
-        idle_open = [(t, w) for t, w in self._open.items() if not w.busy]
-        stale = [t for t, w in idle_open if now - w.last_used > self.transaction_timeout]
-        excess = len(self._open) - self.max_open_transactions + 1
-        if excess > 0:
-            by_age = sorted(idle_open, key=lambda item: item[1].last_used)
-            stale.extend(t for t, _ in by_age[:excess])
-        for tid in set(stale):
-            self._release(self._open.pop(tid))
+        """Abandon the transactions unanswered for more than ``transaction_timeout``."""
+        timeout = self.transaction_timeout
+        stale = []
+        for tid, worker in self._open.items():  # least recently answered first
+            if now - worker.last_used <= timeout:
+                break
+            if not worker.busy:  # a worker with a request in flight is never taken away
+                stale.append((tid, worker))
+        for tid, worker in stale:
+            self._abandon(tid, worker, "expired")
+
+    def _abandon(self, tid, worker, reason=None) -> None:
+        """Take ``worker`` (not busy) away from transaction ``tid``."""
+        del self._open[tid]
+        client = worker.client
+        if client is not None:
+            bucket = self._clients[client]
+            del bucket[tid]
+            if not bucket:
+                del self._clients[client]
+            self._counted -= 1
+        if reason is not None:
+            self._abandoned[reason] += 1
+        self._release(worker)
+
+    def _keep_open(self, tid, worker, client) -> None:
+        """After a response that leaves transaction ``tid`` open: count it for its client
+        (the request was accepted by the server core, so its sender is authenticated as far
+        as the protection goes), then apply the limits."""
+        worker.last_used = time.monotonic()
+        del self._open[tid]
+        self._open[tid] = worker  # most recently answered: last
+        if worker.client is None:
+            worker.client = client
+            bucket = self._clients.get(client)
+            if bucket is None:
+                bucket = self._clients[client] = {}
+            self._counted += 1
+        else:
+            bucket = self._clients[worker.client]
+            del bucket[tid]
+        bucket[tid] = worker
+        excess = len(bucket) - self.max_transactions_per_client
+        if excess > 0:  # the client's own oldest go, never another client's
+            victims = []
+            for victim_tid, victim in bucket.items():
+                if not victim.busy and victim is not worker:
+                    victims.append((victim_tid, victim))
+                    if len(victims) == excess:
+                        break
+            for victim_tid, victim in victims:
+                self._abandon(victim_tid, victim, "client_limit")
+        while self._counted > self.max_open_transactions:
+            victim = self._global_victim(worker)
+            if victim is None:
+                break  # in flight: the limit applies again when they are answered
+            self._abandon(*victim, "global_limit")
+
+    def _global_victim(self, answered):
+        """The oldest transaction among the clients holding the most open ones, except one
+        with a request in flight and the one just ``answered`` (which is the newest)."""
+        most = max(len(bucket) for bucket in self._clients.values())
+        best = None
+        for bucket in self._clients.values():
+            if len(bucket) != most:
+                continue
+            for tid, worker in bucket.items():  # oldest first
+                if not worker.busy and worker is not answered:
+                    if best is None or worker.last_used < best[1].last_used:
+                        best = (tid, worker)
+                    break
+        return best
 
     def _release(self, worker) -> None:
         """Back to the idle list (once), or dropped if it was left in the middle of
-        polling.  Only called for a worker with no request in flight."""
+        polling or lacks a configuration change.  Only called for a worker with no request
+        in flight."""
         worker.tid = None
-        if worker.polling:
+        worker.client = None
+        if worker.polling or worker.misconfigured:
             # the SRV_CTX would insist on a pollReq: drop it (freed with its last reference,
             # after C is done with it: no request is in flight)
             self._all.discard(worker)
@@ -376,18 +752,21 @@ class Server:
             worker.pooled = True
             self._idle.append(worker)
 
-    def _give_back(self, worker, ended: bool, in_flight: bool = True) -> None:
+    def _give_back(self, worker, ended: bool, in_flight: bool = True, client=None) -> None:
         with self._pool_lock:
             if in_flight:
                 worker.busy -= 1
             if worker.busy:
                 return  # another request of the transaction is still on it
-            if worker.tid is not None:
-                if self._open.get(worker.tid) is not worker:
+            tid = worker.tid
+            if tid is not None:
+                if self._open.get(tid) is not worker:
                     return  # already expired and released
-                if not ended:
-                    return
-                del self._open[worker.tid]
+                if ended:
+                    self._abandon(tid, worker)
+                else:
+                    self._keep_open(tid, worker, client)
+                return
             self._release(worker)
 
     @property
@@ -400,18 +779,46 @@ class Server:
         """Live workers (SRV_CTXs), idle or busy."""
         return len(self._all)
 
+    def transactions_by_client(self) -> dict:
+        """Open transactions per client: ``{client: count}``.  A client is the ``client``
+        given to the HTTP layer (its peer address), else ``(sender, sender_kid)`` of the
+        PKIHeader (the sender GeneralName as DER, the senderKID bytes or None)."""
+        with self._pool_lock:
+            return {client: len(bucket) for client, bucket in self._clients.items()}
+
+    def pool_stats(self) -> dict:
+        """Counters for monitoring: ``open`` (transactions holding a worker, requests in
+        flight included), ``counted`` (open between requests, what the limits apply to),
+        ``clients``, ``workers``, ``idle``, and the transactions abandoned so far:
+        ``expired`` (transaction_timeout), ``client_limit``, ``global_limit``."""
+        with self._pool_lock:
+            stats = {"open": len(self._open), "counted": self._counted,
+                     "clients": len(self._clients), "workers": len(self._all),
+                     "idle": len(self._idle)}
+            stats.update(self._abandoned)
+            return stats
+
     # -- serving --------------------------------------------------------------------------
-    def _process(self, request: Message):
-        """(response Message, exception raised by a handler or None)."""
+    def _process(self, request: Message, client=None):
+        """(response Message, exception raised by a handler or None).  ``client`` (hashable,
+        e.g. the HTTP peer address) identifies who sent the request for the pool limits;
+        by default the sender and senderKID of its header do."""
         _check_instance(request, Message, "request")
+        if client is not None:
+            hash(client)  # TypeError now rather than inside the pool
         worker = self._take(request.transaction_id)
         ended = True
         try:
-            with worker.ctx._lock:
-                state = worker.ctx._state
-                lib.ERR_clear_error()
-                with callbacks.running(state):
-                    rsp = lib.OSSL_CMP_SRV_process_request(worker.srv, request.ptr)
+            ctx = worker.ctx
+            with ctx._lock:
+                state = ctx._state
+                _enter_c(worker)
+                try:
+                    lib.ERR_clear_error()
+                    with callbacks.running(state):
+                        rsp = lib.OSSL_CMP_SRV_process_request(worker.srv, request.ptr)
+                finally:
+                    _leave_c(worker)  # and apply the changes handlers made meanwhile
                 exc = state.take_exception()
                 if rsp == ffi.NULL:
                     raise OpenSSLError("the server could not produce a response", drain())
@@ -424,13 +831,17 @@ class Server:
                 else:
                     ended = body in _CLOSING
                 lib.ERR_clear_error()
+            if not ended and client is None and worker.client is None:
+                client = _sender_identity(request)
         finally:
-            self._give_back(worker, ended)
+            self._give_back(worker, ended, client=client)
         return response, exc
 
     def process(self, request: Message) -> Message:
         """Answer one request in-process.  An exception raised by a handler is re-raised
-        here (after the error response was built); use ``serve_http`` to keep serving."""
+        here (after the error response was built); use ``serve_http`` to keep serving.
+        Called from a handler for the transaction that handler is answering, it raises
+        RuntimeError (OpenSSL is still working on that transaction)."""
         response, exc = self._process(request)
         if exc is not None:
             raise exc
@@ -441,17 +852,27 @@ class Server:
         (``OSSL_CMP_CTX_server_perform``): no Python between client and server core.  The
         client gets a worker of its own until it is closed or re-attached."""
         _check_instance(client, Context, "client")
-        with self._pool_lock:
-            worker = self._idle_worker()
-            worker.begin(None, self.ctx.configured_untrusted)
-        client.attach_srv_ctx(worker.srv, owner=_Lease(self, worker))
+        if isinstance(client, ServerContext):
+            raise TypeError("a server's template context cannot be a client")
+        with client._lock:
+            if client._depth:  # only this thread can be inside a call on it
+                raise RuntimeError("cannot attach a client from inside one of its own calls "
+                                   "(OpenSSL is using its current transfer)")
+            with self._pool_lock:
+                worker = self._idle_worker()
+                worker.begin(None, self.ctx.configured_untrusted)
+            lease = _Lease(self, worker)
+            client.attach_srv_ctx(worker.srv, owner=lease)
 
-    def serve_http(self, host: str = "127.0.0.1", port: int = 0) -> "HTTPServing":
+    def serve_http(self, host: str = "127.0.0.1", port: int = 0,
+                   **options) -> "HTTPServing":
         """Serve CMP over HTTP (RFC 6712) in a background thread; use as a context manager.
-        ``.url`` is the address to give clients (``openssl cmp -server …``)."""
+        ``.url`` is the address to give clients (``openssl cmp -server …``).  Keyword
+        ``options`` (``tls=``, the connection limits) go to
+        :class:`~openssl_cmp.http.HTTPServing`."""
         from openssl_cmp.http import HTTPServing
 
-        return HTTPServing(self, host, port)
+        return HTTPServing(self, host, port, **options)
 
     def __repr__(self):
         return "<%s workers=%d open=%d>" % (type(self).__name__, self.pool_size,

@@ -11,6 +11,10 @@ GIL released, like the rest of the transfer.  Modelled on ``app_http_tls_cb`` of
 """
 
 INCLUDES = """
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <openssl/http.h>
 #include <openssl/x509v3.h>
@@ -47,6 +51,7 @@ typedef struct {
     char *no_proxy;
     int timeout;        /* seconds for the proxy CONNECT (0: none) */
     int handshakes;     /* connections set up (for tests and monitoring) */
+    int cert_requested; /* the server of the last connection asked for a client cert */
 } ocmp_tls_info;
 """
 
@@ -80,7 +85,16 @@ typedef struct {
     char *no_proxy;
     int timeout;
     int handshakes;
+    int cert_requested;
 } ocmp_tls_info;
+
+/* SSL_set_cert_cb: on a client, called when the server asks for a certificate */
+static int ocmp_tls_cert_requested(SSL *ssl, void *arg)
+{
+    (void)ssl;
+    ((ocmp_tls_info *)arg)->cert_requested = 1;
+    return 1; /* go on: with or without a certificate, as configured */
+}
 
 static BIO *ocmp_tls_http_cb(BIO *bio, void *arg, int connect, int detail)
 {
@@ -93,6 +107,19 @@ static BIO *ocmp_tls_http_cb(BIO *bio, void *arg, int connect, int detail)
 
         if (info == NULL || info->ssl_ctx == NULL || info->host == NULL)
             return NULL;
+#ifdef TCP_NODELAY
+        {
+            /*
+             * TLS writes each part of a request (HTTP header, body) as its own record:
+             * with Nagle's algorithm the second waits for the peer's delayed ACK (~40 ms
+             * on Linux) on every message of a kept-alive connection.
+             */
+            int fd = -1, one = 1;
+
+            if (BIO_get_fd(bio, &fd) > 0 && fd >= 0)
+                (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        }
+#endif
         if (info->server != NULL && info->port != NULL
                 && OSSL_HTTP_adapt_proxy(info->proxy, info->no_proxy, info->server, 1) != NULL
                 && !OSSL_HTTP_proxy_connect(bio, info->server, info->port, NULL, NULL,
@@ -109,6 +136,8 @@ static BIO *ocmp_tls_http_cb(BIO *bio, void *arg, int connect, int detail)
                    || !SSL_set_tlsext_host_name(ssl, info->host)) {
             goto err;
         }
+        info->cert_requested = 0;
+        SSL_set_cert_cb(ssl, ocmp_tls_cert_requested, info);
         SSL_set_connect_state(ssl);
         BIO_set_ssl(sbio, ssl, BIO_CLOSE);
         info->handshakes++;
@@ -130,6 +159,9 @@ static BIO *ocmp_tls_http_cb(BIO *bio, void *arg, int connect, int detail)
             if (result != X509_V_OK)
                 ERR_raise_data(ERR_LIB_SSL, SSL_R_CERTIFICATE_VERIFY_FAILED,
                                "verify error: %s", X509_verify_cert_error_string(result));
+            else if (info != NULL && info->cert_requested && SSL_get_certificate(ssl) == NULL)
+                ERR_raise_data(ERR_LIB_SSL, SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED,
+                               "the server asked for a TLS client certificate and none is set");
         }
         (void)ERR_set_mark();
         BIO_ssl_shutdown(bio);
