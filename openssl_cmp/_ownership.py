@@ -9,10 +9,28 @@ Its constructors say which C contract produced the pointer:
 Ownership lives in an ``ffi.gc`` pointer, so garbage collection is the safety net and
 ``close()`` (or ``with``) releases at once.  A closed object raises ValueError on use
 instead of touching freed memory.
+
+close() and threads: ``close()`` does not free; it drops the object's one reference to its
+``ffi.gc`` cdata, and CPython runs the destructor as soon as the last reference is gone.
+When no other thread is using the object that is at once (deterministic release); a thread
+that is inside a C call holds the cdata as an argument, so the free waits until that call
+returns, and the thread's next use gets ``ValueError("... is closed")``.  Hence the rule
+for every method: a pointer derived from ``self.ptr`` (a ``get0`` result: a name, a header,
+a stack element, a template) is only valid while the parent cdata is held, so bind it
+first (``ptr = self.ptr``) and keep it in a local for the whole derivation; a C object
+that stores the pointer without a reference (a ``STACK_OF`` built for a set1 call, an
+``X509V3_CTX``) likewise keeps the cdata in a local or attribute while it is used.  Nothing
+else may hold an object's gc cdata: a new reference is wrapped in a cdata of its own (see
+:func:`_plain`), never in an ``ffi.gc`` of the parent's cdata, which would keep the
+parent's destructor waiting for the child.  Views (see :meth:`Owned._view`) hold C's
+pointer without a destructor: closing one frees nothing, and :func:`end_view` waits
+(briefly, bounded) for other threads' calls in flight on C's pointer before the callback
+returns it to C.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any, ClassVar, TypeVar
 
 from openssl_cmp import _bio
@@ -20,6 +38,18 @@ from openssl_cmp.binding import ffi, lib
 from openssl_cmp.errors import raise_openssl
 
 T = TypeVar("T", bound="Owned")
+
+# The type of an ffi.gc cdata (a cdata with a destructor that keeps its origin alive).
+_GC_CDATA = type(ffi.gc(ffi.cast("char *", 0), lambda _: None))
+
+
+def _plain(ptr):
+    """``ptr`` as a cdata without a destructor.  ``ffi.gc(x, ...)`` keeps ``x`` alive, so
+    wrapping an object's own gc cdata for a second owner would delay the first owner's
+    release (close()) until the second one dies."""
+    if type(ptr) is _GC_CDATA:
+        return ffi.cast(ffi.typeof(ptr), ptr)
+    return ptr
 
 
 class Owned:
@@ -52,7 +82,7 @@ class Owned:
         if cls._up_ref is not None:
             if getattr(lib, cls._up_ref)(ptr) != 1:
                 raise_openssl("cannot take a reference to %s" % cls.__name__)
-            return cls._owned(ptr)
+            return cls._owned(_plain(ptr))
         return cls._copied(ptr)
 
     @classmethod
@@ -112,7 +142,8 @@ class Owned:
     # -- access ---------------------------------------------------------------------------
     @property
     def ptr(self) -> Any:
-        """The C pointer (a cdata usable with ``binding.lib``); valid while self is open."""
+        """The C pointer (a cdata usable with ``binding.lib``); valid while self is open, or
+        while the caller holds it (a get0 pointer derived from it: only while it is held)."""
         ptr = self._ptr
         if ptr is None:
             raise ValueError("%s is closed" % type(self).__name__)
@@ -120,11 +151,12 @@ class Owned:
 
     def _new_reference(self):
         """A pointer that the caller owns (for set0/push0): up-ref'd or duplicated."""
+        ptr = self.ptr  # one read: a close() in between must not lose the reference
         if self._up_ref is not None:
-            if getattr(lib, self._up_ref)(self.ptr) != 1:
+            if getattr(lib, self._up_ref)(ptr) != 1:
                 raise_openssl("cannot take a reference to %s" % type(self).__name__)
-            return self.ptr
-        copy = getattr(lib, self._dup)(self.ptr)
+            return _plain(ptr)  # C's reference, not a second handle on our destructor
+        copy = getattr(lib, self._dup)(ptr)
         if copy == ffi.NULL:
             raise_openssl("cannot copy %s" % type(self).__name__)
         return copy
@@ -132,9 +164,10 @@ class Owned:
     @classmethod
     def _view(cls: type[T], ptr) -> T:
         """A non-owning view of a pointer that C lends us for the duration of a callback.
-        The trampoline ends it with :func:`end_view` when the callback returns."""
+        The trampoline ends it with :func:`end_view` when the callback returns.  The view
+        holds a cdata of its own (no destructor), so end_view can count who else holds it."""
         self = object.__new__(cls)
-        self._ptr = ptr
+        self._ptr = ffi.cast(ffi.typeof(ptr), ptr)
         return self
 
     def copy(self: T) -> T:
@@ -147,13 +180,10 @@ class Owned:
 
     # -- lifetime -------------------------------------------------------------------------
     def close(self) -> None:
-        """Release the C object now (idempotent).  Other owners keep their references."""
-        ptr, self._ptr = self._ptr, None
-        if ptr is not None:
-            try:
-                ffi.release(ptr)
-            except ValueError:
-                pass  # a view (see _view): the pointer belongs to C, nothing to free
+        """Release the C object (idempotent): at once, or when the C calls other threads
+        have in flight on it return (see "close() and threads" above).  Other owners keep
+        their references; a view's pointer belongs to C and is never freed here."""
+        self._ptr = None
 
     @property
     def closed(self) -> bool:
@@ -180,12 +210,35 @@ except ImportError:  # pragma: no cover - not CPython: always copy
 # References to a view that end_view itself accounts for: the caller's variable, the
 # parameter, and getrefcount's own argument.
 _VIEW_BASELINE = 3
+# References to a view's cdata in _wait_unused: end_view's local, the parameter and
+# getrefcount's argument.
+_CDATA_BASELINE = 3
+# How long end_view waits for other threads' calls on C's pointer (seconds).  Such a call
+# ends within microseconds; a longer hold is a raw ``view.ptr`` kept somewhere (e.g. to
+# compare addresses), which must not stall the server.
+_VIEW_WAIT = 0.2
+
+
+def _wait_unused(ptr) -> None:
+    """Wait (bounded) until no other thread holds ``ptr``, C's pointer that the callback
+    gives back to C: a thread holds it while it is inside a call or a derivation with it."""
+    deadline = None
+    delay = 1e-6
+    while _getrefcount(ptr) > _CDATA_BASELINE:
+        if deadline is None:
+            deadline = time.monotonic() + _VIEW_WAIT
+        elif time.monotonic() > deadline:
+            return
+        time.sleep(delay)  # releases the GIL: the holder can finish
+        delay = min(delay * 2, 1e-3)
 
 
 def end_view(view) -> None:
     """End a callback's view of a borrowed pointer.  If the callee kept the object (it has
     more references than the trampoline's own), it becomes an owned copy in place, so it
-    never dangles; otherwise it is simply closed, and nothing was copied."""
+    never dangles, and a call another thread started on C's pointer before the swap is
+    waited for; otherwise it is simply closed, and nothing was copied (then no other
+    thread can be inside one of its methods: that would be a reference)."""
     if view is None or view._ptr is None:
         return
     if _getrefcount is None or _getrefcount(view) > _VIEW_BASELINE:
@@ -195,6 +248,8 @@ def end_view(view) -> None:
             view._ptr = None
             raise_openssl("cannot keep a copy of %s" % type(view).__name__)
         view._ptr = ffi.gc(copy, getattr(lib, view._free))
+        if _getrefcount is not None:
+            _wait_unused(ptr)
     else:
         view._ptr = None
 
@@ -206,7 +261,10 @@ def hand_over(obj):
     copy and ``obj`` stays valid."""
     if _getrefcount is not None and _getrefcount(obj) <= _VIEW_BASELINE:
         ptr = obj.ptr
-        obj._ptr = None
-        ffi.gc(ptr, None)  # drop our destructor: the pointer is C's now
-        return ptr
+        # the cdata: obj._ptr, our local, getrefcount's argument.  More means another
+        # thread is inside a call with it (it cannot then be moved) or it is a view.
+        if type(ptr) is _GC_CDATA and _getrefcount(ptr) <= 3:
+            obj._ptr = None
+            ffi.gc(ptr, None)  # drop our destructor: the pointer is C's now
+            return ptr
     return obj._new_reference()

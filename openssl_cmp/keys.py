@@ -35,7 +35,8 @@ class _Key(Owned):
     @property
     def key_type(self) -> str:
         """``"EC"``, ``"RSA"``, ``"ED25519"`` …"""
-        return ffi.string(lib.EVP_PKEY_get0_type_name(self.ptr)).decode().upper()
+        ptr = self.ptr  # held while the name (the key's get0 string) is read
+        return ffi.string(lib.EVP_PKEY_get0_type_name(ptr)).decode().upper()
 
     @property
     def key_size(self) -> int:

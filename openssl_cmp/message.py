@@ -42,15 +42,19 @@ class Message(Owned):
     def body_type(self) -> BodyType:
         return BodyType(lib.OSSL_CMP_MSG_get_bodytype(self.ptr))
 
+    # The header and its fields are get0 pointers into the message: each reader holds
+    # ``ptr`` until it is done with them (see _ownership, "close() and threads").
     @property
     def transaction_id(self) -> bytes | None:
-        tid = lib.OSSL_CMP_HDR_get0_transactionID(lib.OSSL_CMP_MSG_get0_header(self.ptr))
+        ptr = self.ptr
+        tid = lib.OSSL_CMP_HDR_get0_transactionID(lib.OSSL_CMP_MSG_get0_header(ptr))
         if tid == ffi.NULL:
             return None
         return ffi.buffer(lib.ASN1_STRING_get0_data(tid), lib.ASN1_STRING_length(tid))[:]
 
     def _header(self) -> dict:
-        hdr = lib.OSSL_CMP_MSG_get0_header(self.ptr)
+        ptr = self.ptr
+        hdr = lib.OSSL_CMP_MSG_get0_header(ptr)
         return _der.pkiheader(_bio.i2d(lib.i2d_OSSL_CMP_PKIHEADER, hdr, "PKIHeader"))
 
     @property
@@ -176,23 +180,27 @@ class ITAV(Owned):
     @property
     def type(self) -> str:
         """The infoType as a dotted OID."""
-        return _oid_text(lib.OSSL_CMP_ITAV_get0_type(self.ptr))
+        ptr = self.ptr  # held: the type is a get0 pointer
+        return _oid_text(lib.OSSL_CMP_ITAV_get0_type(ptr))
 
     @property
     def name(self) -> str:
         """The infoType's short name (``"signKeyPairTypes"``), or the dotted OID."""
-        nid = lib.OBJ_obj2nid(lib.OSSL_CMP_ITAV_get0_type(self.ptr))
+        ptr = self.ptr
+        obj = lib.OSSL_CMP_ITAV_get0_type(ptr)
+        nid = lib.OBJ_obj2nid(obj)
         if nid == lib.NID_undef:
-            return self.type
+            return _oid_text(obj)
         return ffi.string(lib.OBJ_nid2sn(nid)).decode()
 
     @property
     def value_der(self) -> bytes | None:
         """The DER of infoValue, or None when absent."""
-        value = lib.OSSL_CMP_ITAV_get0_value(self.ptr)  # a union member; may not be ASN1_TYPE
+        ptr = self.ptr  # held: the value is a get0 pointer
+        value = lib.OSSL_CMP_ITAV_get0_value(ptr)  # a union member; may not be ASN1_TYPE
         if value == ffi.NULL:
             return None
-        if self.type in TYPED_INFO_OIDS:
+        if _oid_text(lib.OSSL_CMP_ITAV_get0_type(ptr)) in TYPED_INFO_OIDS:
             parts = _der.children(_der.single(_itav_codec().encode(self)).value)
             return parts[1].raw if len(parts) > 1 else None
         return _bio.i2d(lib.i2d_ASN1_TYPE, value, "ITAV value")
@@ -340,8 +348,11 @@ class CertRequest(Owned):
     def cert_req_id(self) -> int:
         return lib.OSSL_CRMF_MSG_get_certReqId(self.ptr)
 
-    def _tmpl(self):
-        tmpl = lib.OSSL_CRMF_MSG_get0_tmpl(self.ptr)
+    # The template and its fields are get0 pointers into the request: each reader holds
+    # ``ptr`` until it is done with them (see _ownership, "close() and threads").
+    @staticmethod
+    def _tmpl(ptr):
+        tmpl = lib.OSSL_CRMF_MSG_get0_tmpl(ptr)
         if tmpl == ffi.NULL:
             raise_openssl("CRMF message has no certificate template")
         return tmpl
@@ -350,21 +361,24 @@ class CertRequest(Owned):
     def subject(self):
         from openssl_cmp.objects import Name
 
-        name = lib.OSSL_CRMF_CERTTEMPLATE_get0_subject(self._tmpl())
+        ptr = self.ptr
+        name = lib.OSSL_CRMF_CERTTEMPLATE_get0_subject(self._tmpl(ptr))
         return None if name == ffi.NULL else Name._copied(ffi.cast("X509_NAME *", name))
 
     @property
     def issuer(self):
         from openssl_cmp.objects import Name
 
-        name = lib.OSSL_CRMF_CERTTEMPLATE_get0_issuer(self._tmpl())
+        ptr = self.ptr
+        name = lib.OSSL_CRMF_CERTTEMPLATE_get0_issuer(self._tmpl(ptr))
         return None if name == ffi.NULL else Name._copied(ffi.cast("X509_NAME *", name))
 
     @property
     def serial_number(self) -> int | None:
         from openssl_cmp.objects import _asn1_integer_to_int
 
-        serial = lib.OSSL_CRMF_CERTTEMPLATE_get0_serialNumber(self._tmpl())
+        ptr = self.ptr
+        serial = lib.OSSL_CRMF_CERTTEMPLATE_get0_serialNumber(self._tmpl(ptr))
         return None if serial == ffi.NULL else _asn1_integer_to_int(serial)
 
     @property
@@ -372,7 +386,8 @@ class CertRequest(Owned):
         """The requested public key (``PublicKey``), or None."""
         from openssl_cmp.keys import PublicKey
 
-        tmpl = self._tmpl()
+        ptr = self.ptr
+        tmpl = self._tmpl(ptr)
         if hasattr(lib, "OSSL_CRMF_CERTTEMPLATE_get0_publicKey"):
             pub = lib.OSSL_CRMF_CERTTEMPLATE_get0_publicKey(tmpl)
             if pub == ffi.NULL:
@@ -389,7 +404,8 @@ class CertRequest(Owned):
         """The requested extensions (``Extensions``), or None."""
         from openssl_cmp.objects import Extensions
 
-        exts = lib.OSSL_CRMF_CERTTEMPLATE_get0_extensions(self._tmpl())
+        ptr = self.ptr
+        exts = lib.OSSL_CRMF_CERTTEMPLATE_get0_extensions(self._tmpl(ptr))
         if exts == ffi.NULL:
             return None
         return Extensions.from_der(_bio.i2d(lib.i2d_X509_EXTENSIONS, exts, "extensions"))
@@ -399,7 +415,8 @@ class CertRequest(Owned):
         """``(issuer Name, serial int)`` of the oldCertID control (KUR), or None."""
         from openssl_cmp.objects import Name, _asn1_integer_to_int
 
-        cid = lib.OSSL_CRMF_MSG_get0_regCtrl_oldCertID(self.ptr)
+        ptr = self.ptr
+        cid = lib.OSSL_CRMF_MSG_get0_regCtrl_oldCertID(ptr)
         if cid == ffi.NULL:
             return None
         issuer = lib.OSSL_CRMF_CERTID_get0_issuer(cid)
@@ -454,16 +471,21 @@ class _ItavCodec:
         except OpenSSLError as exc:
             raise OpenSSLError("the value does not match what OpenSSL expects for this "
                                "infoType", exc.errors) from None
-        self._server.process(request)
-        received = self._local.received
+        try:
+            self._server.process(request)
+            received = self._local.received
+        finally:
+            self._local.received = None  # the codec keeps no ITAV alive
         if not received:
             raise ValueError("OpenSSL could not decode this InfoTypeAndValue")
         return received[0]
 
     def encode(self, itav: "ITAV") -> bytes:
         self._local.reply = [itav]
-        response = self._server.process(self._request(b""))
-        self._local.reply = []
+        try:
+            response = self._server.process(self._request(b""))
+        finally:
+            self._local.reply = []  # the codec keeps no ITAV alive
         if response.body_type != BodyType.GENP:
             raise ValueError("OpenSSL could not encode this InfoTypeAndValue")
         body = _der.children(_der.single(response.to_der()).value)[1]  # [22] genp

@@ -128,45 +128,55 @@ class Certificate(Owned):
             raise ValueError("days must be positive (and below a millennium)")
         if serial_number is None:
             serial_number = int.from_bytes(os.urandom(20), "big") >> 1 or 1
+        # Every argument's pointer is read once and held until the end (see _ownership,
+        # "close() and threads"): the issuer's subject name is a get0 pointer, the
+        # X509V3_CTX keeps the issuer certificate, the extension values belong to their stack.
+        digest = _digest_for(signing_key)
+        key_ptr = signing_key.ptr
+        subject_ptr = subject.ptr
+        public_ptr = public_key.ptr
+        issuer_ptr = None if issuer is None else issuer.ptr
+        exts_ptr = None if extensions is None else extensions.ptr
         serial = int_to_asn1_integer(serial_number)
         cert = cls._owned(lib.X509_new())
         try:
             x = cert.ptr
-            issuer_name = subject.ptr if issuer is None else lib.X509_get_subject_name(issuer.ptr)
+            issuer_name = subject_ptr if issuer_ptr is None else \
+                lib.X509_get_subject_name(issuer_ptr)
             ok = (lib.X509_set_version(x, 2) == 1
                   and lib.X509_set_serialNumber(x, serial) == 1
                   and lib.X509_set_issuer_name(x, issuer_name) == 1
-                  and lib.X509_set_subject_name(x, subject.ptr) == 1
+                  and lib.X509_set_subject_name(x, subject_ptr) == 1
                   and lib.X509_gmtime_adj(lib.X509_getm_notBefore(x), -60) != ffi.NULL
                   and lib.X509_gmtime_adj(lib.X509_getm_notAfter(x), days * 86400) != ffi.NULL
-                  and lib.X509_set_pubkey(x, public_key.ptr) == 1)
+                  and lib.X509_set_pubkey(x, public_ptr) == 1)
             if not ok:
                 raise_openssl("cannot build certificate")
             v3 = ffi.new("X509V3_CTX *")
-            lib.X509V3_set_ctx(v3, x if issuer is None else issuer.ptr, x, ffi.NULL, ffi.NULL,
-                               0)
+            lib.X509V3_set_ctx(v3, x if issuer_ptr is None else issuer_ptr, x, ffi.NULL,
+                               ffi.NULL, 0)
             wanted = [("subjectKeyIdentifier", "hash"),
                       ("authorityKeyIdentifier", "keyid")]
             if ca:
                 wanted += [("basicConstraints", "critical,CA:TRUE"),
                            ("keyUsage", "critical,keyCertSign,cRLSign,digitalSignature")]
-            requested = set(extensions.names()) if extensions is not None else set()
+            requested = set(_extension_names(exts_ptr)) if exts_ptr is not None else set()
             for name, value in wanted:
                 if name in requested:
                     continue  # what the request asks for wins over our defaults
-                if issuer is None and name == "authorityKeyIdentifier":
+                if issuer_ptr is None and name == "authorityKeyIdentifier":
                     continue  # self-signed: the issuer key id would name itself
                 ext = lib.X509V3_EXT_nconf(ffi.NULL, v3, name.encode(), value.encode())
                 if ext == ffi.NULL or lib.X509_add_ext(x, ext, -1) != 1:
                     lib.X509_EXTENSION_free(ext)
                     raise_openssl("cannot add %s" % name)
                 lib.X509_EXTENSION_free(ext)
-            if extensions is not None:
-                for i in range(len(extensions)):
-                    if lib.X509_add_ext(x, lib.sk_X509_EXTENSION_value(extensions.ptr, i),
+            if exts_ptr is not None:
+                for i in range(lib.sk_X509_EXTENSION_num(exts_ptr)):
+                    if lib.X509_add_ext(x, lib.sk_X509_EXTENSION_value(exts_ptr, i),
                                         -1) != 1:
                         raise_openssl("cannot add requested extension")
-            if lib.X509_sign(x, signing_key.ptr, _digest_for(signing_key)) <= 0:
+            if lib.X509_sign(x, key_ptr, digest) <= 0:
                 raise_openssl("cannot sign certificate")
         except BaseException:
             cert.close()
@@ -186,25 +196,32 @@ class Certificate(Owned):
 
         return x509.load_der_x509_certificate(self.to_der())
 
+    # Getters of get0 pointers hold ``ptr`` (the certificate) until they are done with
+    # them: see _ownership, "close() and threads".
     @property
     def subject(self) -> "Name":
-        return Name._copied(lib.X509_get_subject_name(self.ptr))
+        ptr = self.ptr
+        return Name._copied(lib.X509_get_subject_name(ptr))
 
     @property
     def issuer(self) -> "Name":
-        return Name._copied(lib.X509_get_issuer_name(self.ptr))
+        ptr = self.ptr
+        return Name._copied(lib.X509_get_issuer_name(ptr))
 
     @property
     def serial_number(self) -> int:
-        return _asn1_integer_to_int(lib.X509_get0_serialNumber(self.ptr))
+        ptr = self.ptr
+        return _asn1_integer_to_int(lib.X509_get0_serialNumber(ptr))
 
     @property
     def not_valid_before(self) -> datetime.datetime:
-        return _asn1_time(lib.X509_get0_notBefore(self.ptr))
+        ptr = self.ptr
+        return _asn1_time(lib.X509_get0_notBefore(ptr))
 
     @property
     def not_valid_after(self) -> datetime.datetime:
-        return _asn1_time(lib.X509_get0_notAfter(self.ptr))
+        ptr = self.ptr
+        return _asn1_time(lib.X509_get0_notAfter(ptr))
 
     def public_key(self) -> PublicKey:
         return PublicKey._owned(lib.X509_get_pubkey(self.ptr), "certificate has no public key")
@@ -213,7 +230,8 @@ class Certificate(Owned):
         return hashlib.new(algorithm, self.to_der()).digest()
 
     def extensions(self) -> "Extensions":
-        exts = lib.X509_get0_extensions(self.ptr)
+        ptr = self.ptr
+        exts = lib.X509_get0_extensions(ptr)
         if exts == ffi.NULL:
             return Extensions({})
         return Extensions.from_der(_bio.i2d(lib.i2d_X509_EXTENSIONS, exts, "extensions"))
@@ -221,9 +239,10 @@ class Certificate(Owned):
     def is_issued_by(self, issuer: "Certificate") -> bool:
         """Name chaining and signature check against ``issuer``'s key."""
         _bio.check_instance(issuer, Certificate, "issuer")
-        if lib.X509_check_issued(issuer.ptr, self.ptr) != 0:  # X509_V_OK == 0
+        ptr, issuer_ptr = self.ptr, issuer.ptr  # held: the issuer's key is a get0 pointer
+        if lib.X509_check_issued(issuer_ptr, ptr) != 0:  # X509_V_OK == 0
             return False
-        ok = lib.X509_verify(self.ptr, lib.X509_get0_pubkey(issuer.ptr)) == 1
+        ok = lib.X509_verify(ptr, lib.X509_get0_pubkey(issuer_ptr)) == 1
         lib.ERR_clear_error()  # a failed verify leaves an expected error behind
         return ok
 
@@ -279,6 +298,12 @@ class Name(Owned):
                                                   len(value_c), -1, 0 if i == 0 else -1) != 1:
                     name.close()
                     raise_openssl("invalid name %r (attribute %r)" % (text, attr))
+        # A name just built is "modified": OpenSSL encodes it (and its canonical form, for
+        # cmp and hash) on first use, freeing and rebuilding its buffers, which races (and
+        # crashed) when two threads use a new Name at once.  Encode it here, while it is ours.
+        if lib.i2d_X509_NAME(name.ptr, ffi.NULL) < 0:
+            name.close()
+            raise_openssl("cannot encode name %r" % text)
         return name
 
     @classmethod
@@ -339,8 +364,9 @@ class Name(Owned):
     def entries(self) -> list[tuple[int, str, str]]:
         """``(rdn index, dotted OID, value)`` for each attribute, in DER order."""
         out = []
-        for i in range(lib.X509_NAME_entry_count(self.ptr)):
-            entry = lib.X509_NAME_get_entry(self.ptr, i)
+        ptr = self.ptr  # held while its entries (get0 pointers) are read
+        for i in range(lib.X509_NAME_entry_count(ptr)):
+            entry = lib.X509_NAME_get_entry(ptr, i)
             oid = oid_text(lib.X509_NAME_ENTRY_get_object(entry))
             data = asn1_string_bytes(lib.X509_NAME_ENTRY_get_data(entry))
             out.append((lib.X509_NAME_ENTRY_set(entry), oid,
@@ -540,7 +566,9 @@ def certs_from_stack(sk, owned: bool) -> list[Certificate]:
 
 class CertStack:
     """A temporary ``STACK_OF(X509)`` holding references to Python certificates, for set1
-    calls (which copy it); freed when the ``with`` block ends."""
+    calls (which copy it); freed when the ``with`` block ends.  The stack does not up-ref
+    its certificates: it holds their cdata instead, so a concurrent ``close()`` of one of
+    them cannot free it while the stack is in use."""
 
     def __init__(self, certs, what: str):
         if certs is None:
@@ -552,18 +580,20 @@ class CertStack:
             _bio.check_instance(c, Certificate, what)
 
     def __enter__(self):
+        ptrs = [c.ptr for c in self.certs]
         sk = lib.sk_X509_new_null()
         if sk == ffi.NULL:
             raise_openssl("cannot allocate a certificate stack")
-        self.sk = sk
-        for c in self.certs:
-            if lib.sk_X509_push(sk, c.ptr) <= 0:
+        for ptr in ptrs:
+            if lib.sk_X509_push(sk, ptr) <= 0:
                 lib.sk_X509_free(sk)
                 raise_openssl("cannot build a certificate stack")
+        self.sk, self._ptrs = sk, ptrs
         return sk
 
     def __exit__(self, *exc):
         lib.sk_X509_free(self.sk)  # the certificates stay owned by their Python objects
+        self._ptrs = None
 
 
 class CSR(Owned):
@@ -622,7 +652,8 @@ class CSR(Owned):
 
     @property
     def subject(self) -> Name:
-        return Name._copied(lib.X509_REQ_get_subject_name(self.ptr))
+        ptr = self.ptr  # held: the name is a get0 pointer
+        return Name._copied(lib.X509_REQ_get_subject_name(ptr))
 
     def public_key(self) -> PublicKey:
         return PublicKey._owned(lib.X509_REQ_get_pubkey(self.ptr), "CSR has no public key")
@@ -738,32 +769,29 @@ class Extensions(Owned):
 
     def names(self) -> list[str]:
         """Short names (or dotted OIDs) of the extensions, in order."""
-        out = []
-        for i in range(len(self)):
-            obj = lib.X509_EXTENSION_get_object(lib.sk_X509_EXTENSION_value(self.ptr, i))
-            nid = lib.OBJ_obj2nid(obj)
-            if nid != lib.NID_undef:
-                out.append(ffi.string(lib.OBJ_nid2sn(nid)).decode())
-            else:
-                out.append(oid_text(obj))
-        return out
+        return _extension_names(self.ptr)
 
-    def _ext(self, index: int):
+    @staticmethod
+    def _ext(ptr, index: int):
+        """Extension ``index`` of the stack ``ptr`` (a get0 pointer: the caller holds
+        ``ptr`` while it uses it)."""
         if isinstance(index, bool) or not isinstance(index, int):
             raise TypeError("extension index must be int")
-        n = len(self)
+        n = lib.sk_X509_EXTENSION_num(ptr)
         if index < 0:
             index += n
         if not 0 <= index < n:
             raise IndexError("extension index out of range")
-        return lib.sk_X509_EXTENSION_value(self.ptr, index)
+        return lib.sk_X509_EXTENSION_value(ptr, index)
 
     def critical(self, index: int) -> bool:
-        return bool(lib.X509_EXTENSION_get_critical(self._ext(index)))
+        ptr = self.ptr
+        return bool(lib.X509_EXTENSION_get_critical(self._ext(ptr, index)))
 
     def text(self, index: int) -> str:
         """The value as ``openssl x509 -text`` prints it."""
-        ext = self._ext(index)
+        ptr = self.ptr
+        ext = self._ext(ptr, index)
         bio = _bio.MemBIO()
         lib.ERR_set_mark()  # a value OpenSSL cannot parse is printed raw, with errors queued
         lib.X509V3_EXT_print(bio.bio, ext, 0, 0)
@@ -790,6 +818,20 @@ def _free_extensions(sk):
     lib.sk_X509_EXTENSION_pop_free(sk, ffi.addressof(lib, "X509_EXTENSION_free"))
 
 
+def _extension_names(sk) -> list[str]:
+    """Short names (or dotted OIDs) of a ``STACK_OF(X509_EXTENSION)``, which the caller
+    holds while this runs."""
+    out = []
+    for i in range(lib.sk_X509_EXTENSION_num(sk)):
+        obj = lib.X509_EXTENSION_get_object(lib.sk_X509_EXTENSION_value(sk, i))
+        nid = lib.OBJ_obj2nid(obj)
+        if nid != lib.NID_undef:
+            out.append(ffi.string(lib.OBJ_nid2sn(nid)).decode())
+        else:
+            out.append(oid_text(obj))
+    return out
+
+
 class PolicyInfo(Owned):
     """A certificate policy (``POLICYINFO``) by OID: ``PolicyInfo("1.2.3.4")``."""
 
@@ -814,7 +856,8 @@ class PolicyInfo(Owned):
 
     @property
     def oid(self) -> str:
-        return oid_text(self.ptr.policyid)
+        ptr = self.ptr  # held: policyid belongs to it
+        return oid_text(ptr.policyid)
 
     def _new_reference(self):
         ptr, _ = _bio.d2i(lib.d2i_POLICYINFO, self.to_der(), "policy")
