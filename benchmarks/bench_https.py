@@ -1,0 +1,109 @@
+"""Benchmark: loopback enrollments/s over HTTPS next to HTTP, with and without keep-alive.
+
+    python benchmarks/bench_https.py [-n N] [--rounds R]
+
+One ``MockCA`` served twice on 127.0.0.1 in this process: ``serve_http()`` and
+``serve_http(tls=TLS(cert=…, key=…))`` (server certificate: EC P-256, issued by a test CA).
+Each runner does N IR enrollments per round with a fresh ``Context`` per enrollment (PBM,
+subject /CN=bench, one EC P-256 key generated before timing, log verbosity ERR), rounds
+interleaved in alternating order so that drift hits every runner alike:
+
+* ``http``       ``ctx.set_url(http.url)``; KEEP_ALIVE default (1: IR and certConf share
+  one connection when the server agrees)
+* ``http-ka0``   the same with ``Option.KEEP_ALIVE`` = 0 (a connection per message)
+* ``https``      ``ctx.tls = tls`` (one ``TLS(trusted=ca)`` shared by every context),
+  ``ctx.set_url(https.url)``; KEEP_ALIVE default (one handshake per enrollment)
+* ``https-ka0``  the same with KEEP_ALIVE = 0 (two handshakes per enrollment)
+
+Every enrollment is checked (the certificate MockCA just issued is returned).  Printed: the
+median enrollments/s of each runner over the rounds, and the ratios HTTPS / HTTP (target for
+keep-alive: >= 0.8).  The reference here is our own HTTP path, itself measured against C in
+``bench_server.py``.  No timing is asserted anywhere: this is a measurement, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=200, help="enrollments per runner per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args(argv)
+
+    from openssl_cmp import (TLS, Certificate, Context, Extensions, LogLevel, Option,
+                             PrivateKey, binding)
+    from openssl_cmp.testing import MockCA
+
+    ca_key = PrivateKey.generate("EC")
+    ca = Certificate.create("/CN=bench TLS CA", ca_key, ca_key, ca=True)
+    srv_key = PrivateKey.generate("EC")
+    srv = Certificate.create("/CN=localhost", srv_key, ca_key, issuer=ca,
+                             extensions=Extensions({"subjectAltName": "IP:127.0.0.1"}))
+    mock = MockCA()
+    mock.ctx.log_verbosity = LogLevel.ERR
+    key = PrivateKey.generate("EC")
+    client_tls = TLS(trusted=ca)
+
+    def runner(url, keep_alive, tls):
+        def run(n):
+            issued = mock.issued
+            t0 = time.perf_counter()
+            for _ in range(n):
+                ctx = Context()
+                ctx.log_verbosity = LogLevel.ERR
+                ctx.reference_value, ctx.secret_value = mock.reference, mock.secret
+                ctx.subject_name = "/CN=bench"
+                ctx.set_new_pkey(key)
+                ctx.set_option(Option.TOTAL_TIMEOUT, 30)
+                if keep_alive is not None:
+                    ctx.set_option(Option.KEEP_ALIVE, keep_alive)
+                if tls is not None:
+                    ctx.tls = tls
+                ctx.set_url(url)
+                cert = ctx.exec_ir()
+                if cert != issued[-1]:
+                    raise SystemExit("an enrollment returned another certificate")
+                ctx.close()
+            return n / (time.perf_counter() - t0)
+        return run
+
+    with mock.serve_http() as http, \
+            mock.serve_http(tls=TLS(cert=srv, key=srv_key)) as https:
+        runners = {
+            "http": runner(http.url, None, None),
+            "http-ka0": runner(http.url, 0, None),
+            "https": runner(https.url, None, client_tls),
+            "https-ka0": runner(https.url, 0, client_tls),
+        }
+        for run in runners.values():  # warm-up
+            run(max(5, args.n // 10))
+        rates = {name: [] for name in runners}
+        names = list(runners)
+        for r in range(args.rounds):
+            for name in names if r % 2 == 0 else names[::-1]:
+                rates[name].append(runners[name](args.n))
+            print("round %d/%d: %s" % (r + 1, args.rounds, "  ".join(
+                "%s %.0f/s" % (name, rates[name][-1]) for name in names)), flush=True)
+        if http.errors or https.errors:
+            raise SystemExit("server errors: %r" % (http.errors + https.errors)[:3])
+
+    med = {name: statistics.median(v) for name, v in rates.items()}
+    print()
+    print("OpenSSL %s, %d rounds x %d enrollments, median enrollments/s:"
+          % (binding.OPENSSL_VERSION, args.rounds, args.n))
+    for name in names:
+        print("  %-10s %7.1f /s  (%.2f ms each)" % (name, med[name], 1000 / med[name]))
+    ratio = med["https"] / med["http"]
+    print("  HTTPS/HTTP, keep-alive:     %.2f  (target >= 0.80: %s)"
+          % (ratio, "met" if ratio >= 0.8 else "MISSED"))
+    print("  HTTPS/HTTP, no keep-alive:  %.2f" % (med["https-ka0"] / med["http-ka0"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
