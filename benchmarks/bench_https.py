@@ -2,8 +2,10 @@
 
     python benchmarks/bench_https.py [-n N] [--rounds R]
 
-One ``MockCA`` served twice on 127.0.0.1 in this process: ``serve_http()`` and
-``serve_http(tls=TLS(cert=…, key=…))`` (server certificate: EC P-256, issued by a test CA).
+One ``MockCA`` served twice on 127.0.0.1 by a child process (this script with ``--serve``):
+``serve_http()`` and ``serve_http(tls=TLS(cert=…, key=…))`` (server certificate: EC P-256,
+issued by a test CA).  Client and server live in different processes, as they do in real
+use; in one process the server's Python threads and the client would share one GIL.
 Each runner does N IR enrollments per round with a fresh ``Context`` per enrollment (PBM,
 subject /CN=bench, one EC P-256 key generated before timing, log verbosity ERR), rounds
 interleaved in alternating order so that drift hits every runner alike:
@@ -15,7 +17,9 @@ interleaved in alternating order so that drift hits every runner alike:
   ``ctx.set_url(https.url)``; KEEP_ALIVE default (one handshake per enrollment)
 * ``https-ka0``  the same with KEEP_ALIVE = 0 (two handshakes per enrollment)
 
-Every enrollment is checked (the certificate MockCA just issued is returned).  Printed: the
+Every enrollment is checked (a certificate for /CN=bench issued by the MockCA's CA).  The
+client shares one ``TLS`` object, so after the first handshake each new connection resumes
+the last TLS session (TLS 1.3 ticket) instead of verifying the certificate chain again.  Printed: the
 median enrollments/s of each runner over the rounds, and the ratios HTTPS / HTTP (target for
 keep-alive: >= 0.8).  The reference here is our own HTTP path, itself measured against C in
 ``bench_server.py``.  No timing is asserted anywhere: this is a measurement, not a test.
@@ -24,19 +28,19 @@ keep-alive: >= 0.8).  The reference here is our own HTTP path, itself measured a
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
+REF, SECRET = b"bench-ref", b"bench-secret"
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-n", type=int, default=200, help="enrollments per runner per round")
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args(argv)
 
-    from openssl_cmp import (TLS, Certificate, Context, Extensions, LogLevel, Option,
-                             PrivateKey, binding)
+def serve(directory: str) -> None:
+    """The child: a MockCA over HTTP and HTTPS until stdin closes."""
+    from openssl_cmp import TLS, Certificate, Extensions, LogLevel, PrivateKey
     from openssl_cmp.testing import MockCA
 
     ca_key = PrivateKey.generate("EC")
@@ -44,19 +48,46 @@ def main(argv=None) -> int:
     srv_key = PrivateKey.generate("EC")
     srv = Certificate.create("/CN=localhost", srv_key, ca_key, issuer=ca,
                              extensions=Extensions({"subjectAltName": "IP:127.0.0.1"}))
-    mock = MockCA()
+    with open(os.path.join(directory, "tls-ca.pem"), "wb") as f:
+        f.write(ca.to_pem())
+    mock = MockCA(secret=SECRET, reference=REF)
     mock.ctx.log_verbosity = LogLevel.ERR
+    with open(os.path.join(directory, "mock-ca.pem"), "wb") as f:
+        f.write(mock.ca_cert.to_pem())
+    with mock.serve_http() as http, mock.serve_http(tls=TLS(cert=srv, key=srv_key)) as https:
+        print(http.url, https.url, flush=True)
+        sys.stdin.read()  # until the parent closes our stdin
+        if http.errors or https.errors:
+            sys.exit("server errors: %r" % (http.errors + https.errors)[:3])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=200, help="enrollments per runner per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--serve", metavar="DIR", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        serve(args.serve)
+        return 0
+
+    from openssl_cmp import TLS, Certificate, Context, LogLevel, Option, PrivateKey, binding
+
+    tmp = tempfile.mkdtemp(prefix="bench-https-")
+    child = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve", tmp],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    http_url, https_url = child.stdout.readline().split()
+    client_tls = TLS(trusted=Certificate.from_file(os.path.join(tmp, "tls-ca.pem")))
+    mock_ca = Certificate.from_file(os.path.join(tmp, "mock-ca.pem"))
     key = PrivateKey.generate("EC")
-    client_tls = TLS(trusted=ca)
 
     def runner(url, keep_alive, tls):
         def run(n):
-            issued = mock.issued
             t0 = time.perf_counter()
             for _ in range(n):
                 ctx = Context()
                 ctx.log_verbosity = LogLevel.ERR
-                ctx.reference_value, ctx.secret_value = mock.reference, mock.secret
+                ctx.reference_value, ctx.secret_value = REF, SECRET
                 ctx.subject_name = "/CN=bench"
                 ctx.set_new_pkey(key)
                 ctx.set_option(Option.TOTAL_TIMEOUT, 30)
@@ -66,19 +97,18 @@ def main(argv=None) -> int:
                     ctx.tls = tls
                 ctx.set_url(url)
                 cert = ctx.exec_ir()
-                if cert != issued[-1]:
-                    raise SystemExit("an enrollment returned another certificate")
+                if not cert.is_issued_by(mock_ca) or str(cert.subject) != "CN=bench":
+                    raise SystemExit("an enrollment returned an unexpected certificate")
                 ctx.close()
             return n / (time.perf_counter() - t0)
         return run
 
-    with mock.serve_http() as http, \
-            mock.serve_http(tls=TLS(cert=srv, key=srv_key)) as https:
+    try:
         runners = {
-            "http": runner(http.url, None, None),
-            "http-ka0": runner(http.url, 0, None),
-            "https": runner(https.url, None, client_tls),
-            "https-ka0": runner(https.url, 0, client_tls),
+            "http": runner(http_url, None, None),
+            "http-ka0": runner(http_url, 0, None),
+            "https": runner(https_url, None, client_tls),
+            "https-ka0": runner(https_url, 0, client_tls),
         }
         for run in runners.values():  # warm-up
             run(max(5, args.n // 10))
@@ -89,8 +119,10 @@ def main(argv=None) -> int:
                 rates[name].append(runners[name](args.n))
             print("round %d/%d: %s" % (r + 1, args.rounds, "  ".join(
                 "%s %.0f/s" % (name, rates[name][-1]) for name in names)), flush=True)
-        if http.errors or https.errors:
-            raise SystemExit("server errors: %r" % (http.errors + https.errors)[:3])
+    finally:
+        child.stdin.close()
+        if child.wait(30) != 0:
+            raise SystemExit("the server process failed (exit %d)" % child.returncode)
 
     med = {name: statistics.median(v) for name, v in rates.items()}
     print()
@@ -102,6 +134,7 @@ def main(argv=None) -> int:
     print("  HTTPS/HTTP, keep-alive:     %.2f  (target >= 0.80: %s)"
           % (ratio, "met" if ratio >= 0.8 else "MISSED"))
     print("  HTTPS/HTTP, no keep-alive:  %.2f" % (med["https-ka0"] / med["http-ka0"]))
+    print("  TLS handshakes that resumed a session: %d" % client_tls.resumptions)
     return 0
 
 

@@ -606,22 +606,23 @@ class Context:
             if self._state.http_callback is not None or self._http_arg_keep is not None:
                 raise ValueError("ctx.tls needs OpenSSL's HTTP callback slot: set "
                                  "ctx.http_callback and ctx.http_callback_arg to None first")
-            ssl_ctx = tls._client_ssl_ctx(self._libctx, self._propq)  # may raise: no change
+            client = tls._client(self._libctx, self._propq)  # may raise: no change
             self._tls = tls
-            self._refresh_tls(ssl_ctx)
+            self._refresh_tls(client)
             lib.OSSL_CMP_CTX_set_http_cb(ptr, _TLS_HTTP_CB)
             if hasattr(lib, "OSSL_CMP_OPT_USE_TLS"):  # 3.2+: TLS by option, not by the arg
                 lib.OSSL_CMP_CTX_set_option(ptr, lib.OSSL_CMP_OPT_USE_TLS, 1)
 
-    def _refresh_tls(self, ssl_ctx=None) -> None:
+    def _refresh_tls(self, client=None) -> None:
         """Under the lock: (re)build what the C HTTP callback reads (host to check, SNI,
         proxy) from the current settings, and point the context at it."""
         old = self._keep.get("tls")
-        if ssl_ctx is None:
-            ssl_ctx = old[0]
+        if client is None:
+            client = old[0]
+        ssl_ctx, cache = client
         info = ffi.new("ocmp_tls_info *")
         info.handshakes = 0 if old is None else old[1].handshakes
-        keep = [ssl_ctx, info]
+        keep = [client, info]
 
         def c_text(value):
             if value is None:
@@ -634,7 +635,9 @@ class Context:
         server = values.get("server")
         host = self._tls.host or server
         info.ssl_ctx = ssl_ctx
+        info.cache = cache
         info.host = c_text(None if host is None else host.strip("[]"))
+        info.peer = c_text("%s|%s:%s" % (host, server, values.get("server_port") or 443))
         info.host_is_ip = int(host is not None and host_is_ip(host))
         info.server = c_text(server)
         info.port = c_text(values.get("server_port") or 443)

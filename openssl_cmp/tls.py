@@ -20,6 +20,7 @@ import os
 import secrets
 import ssl
 import tempfile
+import threading
 from typing import Any, Iterable, Sequence
 
 from openssl_cmp._bio import check_instance
@@ -61,7 +62,7 @@ class TLS:
     A ``TLS`` is immutable; make a new one to change a setting.
     """
 
-    __slots__ = ("_trusted", "_cert", "_key", "_extra", "_host")
+    __slots__ = ("_trusted", "_cert", "_key", "_extra", "_host", "_clients", "_lock")
 
     def __init__(self, trusted: TrustStore | Certificate | Sequence[Certificate] | None = None,
                  cert: Certificate | None = None, key: PrivateKey | None = None,
@@ -88,6 +89,8 @@ class TLS:
         self._key = None if key is None else key.copy()
         self._extra = [c.copy() for c in extra]
         self._host = host
+        self._clients: dict[tuple[Any, str | None], tuple[Any, Any]] = {}
+        self._lock = threading.Lock()
         if cert is not None and key is not None:
             if cert.public_key() != key.public_key():
                 raise ValueError("the TLS key does not match the TLS certificate")
@@ -132,6 +135,29 @@ class TLS:
         return "TLS(%s)" % ", ".join(parts)
 
     # -- client: an SSL_CTX for OpenSSL's HTTP client ----------------------------------------
+    @property
+    def resumptions(self) -> int:
+        """Client handshakes made with these settings that resumed an earlier TLS session
+        (instead of a full handshake with certificate verification)."""
+        return sum(lib.ocmp_tls_cache_resumptions(cache) for _ctx, cache in
+                   list(self._clients.values()))
+
+    def _client(self, libctx: Any = None, propq: str | None = None) -> tuple[Any, Any]:
+        """``(SSL_CTX *, ocmp_tls_cache *)`` for the client side, shared by every Context
+        that uses these settings with this library context: one SSL_CTX (thread-safe for
+        new connections) and one resumable session, so a fresh Context per enrollment
+        resumes the last session instead of a full handshake."""
+        key = (libctx, propq)
+        with self._lock:
+            pair = self._clients.get(key)
+            if pair is None:
+                cache = lib.ocmp_tls_cache_new()
+                if cache == ffi.NULL:
+                    raise MemoryError("cannot allocate a TLS session cache")
+                cache = ffi.gc(cache, lib.ocmp_tls_cache_free)
+                pair = self._clients[key] = (self._client_ssl_ctx(libctx, propq), cache)
+            return pair
+
     def _client_ssl_ctx(self, libctx: Any = None, propq: str | None = None) -> Any:
         """A new ``SSL_CTX *`` (owned through ffi.gc) for the client side."""
         lib.ERR_clear_error()

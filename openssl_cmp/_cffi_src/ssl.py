@@ -41,9 +41,13 @@ static const int SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE;
 static const int SSL_R_SSLV3_ALERT_BAD_CERTIFICATE;
 static const int SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED;
 
+typedef ... ocmp_tls_cache;
+
 typedef struct {
     SSL_CTX *ssl_ctx;   /* borrowed: kept alive by the Python Context */
+    ocmp_tls_cache *cache; /* borrowed: the TLS session to resume (NULL: none) */
     char *host;         /* the name the server certificate must match (NUL-terminated) */
+    char *peer;         /* host|server:port: the key of the resumable session */
     int host_is_ip;     /* host is an IP literal: checked as iPAddress SAN, no SNI */
     char *server;       /* for the proxy CONNECT: the CMP server's host and port */
     char *port;
@@ -72,12 +76,95 @@ int SSL_CTX_check_private_key(const SSL_CTX *);
 long SSL_CTX_add1_chain_cert(SSL_CTX *, X509 *);
 
 BIO *ocmp_tls_http_cb(BIO *, void *, int, int);
+ocmp_tls_cache *ocmp_tls_cache_new(void);
+void ocmp_tls_cache_free(ocmp_tls_cache *);
+int ocmp_tls_cache_resumptions(ocmp_tls_cache *);
 """
 
 CUSTOMIZATIONS = r"""
+/*
+ * One resumable TLS session per TLS settings (shared by every Context made with them),
+ * with the peer it belongs to: the host name that was checked plus server and port.  A
+ * session is offered only to that same peer, because a resumed handshake does not check
+ * the certificate (and its name) again.
+ */
+typedef struct {
+    CRYPTO_RWLOCK *lock;
+    SSL_SESSION *session;
+    char *peer;
+    int resumptions;
+} ocmp_tls_cache;
+
+static ocmp_tls_cache *ocmp_tls_cache_new(void)
+{
+    ocmp_tls_cache *cache = OPENSSL_zalloc(sizeof(*cache));
+
+    if (cache != NULL && (cache->lock = CRYPTO_THREAD_lock_new()) == NULL) {
+        OPENSSL_free(cache);
+        cache = NULL;
+    }
+    return cache;
+}
+
+static void ocmp_tls_cache_free(ocmp_tls_cache *cache)
+{
+    if (cache == NULL)
+        return;
+    SSL_SESSION_free(cache->session);
+    OPENSSL_free(cache->peer);
+    CRYPTO_THREAD_lock_free(cache->lock);
+    OPENSSL_free(cache);
+}
+
+static int ocmp_tls_cache_resumptions(ocmp_tls_cache *cache)
+{
+    int n = 0;
+
+    if (cache != NULL && CRYPTO_THREAD_read_lock(cache->lock)) {
+        n = cache->resumptions;
+        CRYPTO_THREAD_unlock(cache->lock);
+    }
+    return n;
+}
+
+/* the session for peer, up-ref'd, or NULL */
+static SSL_SESSION *ocmp_tls_cache_get(ocmp_tls_cache *cache, const char *peer)
+{
+    SSL_SESSION *session = NULL;
+
+    if (cache == NULL || !CRYPTO_THREAD_read_lock(cache->lock))
+        return NULL;
+    if (cache->session != NULL && cache->peer != NULL && strcmp(cache->peer, peer) == 0
+            && SSL_SESSION_up_ref(cache->session))
+        session = cache->session;
+    CRYPTO_THREAD_unlock(cache->lock);
+    return session;
+}
+
+/* keep session (a reference the cache takes over) for peer */
+static void ocmp_tls_cache_put(ocmp_tls_cache *cache, const char *peer, SSL_SESSION *session,
+                               int resumed)
+{
+    char *copy = OPENSSL_strdup(peer);
+
+    if (cache == NULL || copy == NULL || !CRYPTO_THREAD_write_lock(cache->lock)) {
+        OPENSSL_free(copy);
+        SSL_SESSION_free(session);
+        return;
+    }
+    SSL_SESSION_free(cache->session);
+    OPENSSL_free(cache->peer);
+    cache->session = session;
+    cache->peer = copy;
+    cache->resumptions += resumed;
+    CRYPTO_THREAD_unlock(cache->lock);
+}
+
 typedef struct {
     SSL_CTX *ssl_ctx;
+    ocmp_tls_cache *cache;
     char *host;
+    char *peer;
     int host_is_ip;
     char *server;
     char *port;
@@ -138,6 +225,14 @@ static BIO *ocmp_tls_http_cb(BIO *bio, void *arg, int connect, int detail)
         }
         info->cert_requested = 0;
         SSL_set_cert_cb(ssl, ocmp_tls_cert_requested, info);
+        {
+            SSL_SESSION *session = ocmp_tls_cache_get(info->cache, info->peer);
+
+            if (session != NULL) {
+                (void)SSL_set_session(ssl, session); /* a failure only means a full handshake */
+                SSL_SESSION_free(session);
+            }
+        }
         SSL_set_connect_state(ssl);
         BIO_set_ssl(sbio, ssl, BIO_CLOSE);
         info->handshakes++;
@@ -152,6 +247,18 @@ static BIO *ocmp_tls_http_cb(BIO *bio, void *arg, int connect, int detail)
         BIO *next;
         SSL *ssl = NULL;
 
+        if (detail && info != NULL && info->cache != NULL && info->peer != NULL
+                && BIO_get_ssl(bio, &ssl) > 0 && ssl != NULL
+                && SSL_get_verify_result(ssl) == X509_V_OK) {
+            /* a successful exchange: keep its session (the latest ticket) for the next */
+            SSL_SESSION *session = SSL_get1_session(ssl);
+
+            if (session != NULL && SSL_SESSION_is_resumable(session))
+                ocmp_tls_cache_put(info->cache, info->peer, session, SSL_session_reused(ssl));
+            else
+                SSL_SESSION_free(session);
+        }
+        ssl = NULL;
         if (!detail && BIO_get_ssl(bio, &ssl) > 0 && ssl != NULL) {
             /* a failed exchange: say why the peer certificate was refused, if it was */
             long result = SSL_get_verify_result(ssl);
