@@ -340,3 +340,21 @@ def test_https_through_a_connect_proxy(mock, pki, https):
         listener.close()
     assert seen == ["CONNECT 127.0.0.1:%d HTTP/1.0" % https.port] or \
         seen[0].startswith("CONNECT 127.0.0.1:%d " % https.port)
+
+
+def test_sessions_are_resumed_per_peer(mock, pki, https):
+    """Contexts sharing one TLS object resume its last session, but only with the same
+    host name and server: a resumed handshake does not check the certificate again."""
+    tls = TLS(trusted=pki["ca"])
+    ip_url = "https://127.0.0.1:%d/pkix/" % https.port
+    name_url = "https://localhost:%d/pkix/" % https.port
+    for _ in range(2):
+        with _client(mock, ip_url, tls) as ctx:
+            ctx.exec_ir()
+    assert tls.resumptions == 1  # the second context resumed the first one's session
+    with _client(mock, name_url, tls) as ctx:
+        ctx.exec_ir()
+    assert tls.resumptions == 1  # another host name: a full handshake, name checked
+    with _client(mock, name_url, TLS(trusted=pki["ca"], host="ca.example")) as ctx:
+        with pytest.raises(CMPError, match="hostname mismatch"):
+            ctx.exec_ir()  # a separate TLS object never sees the others' sessions
