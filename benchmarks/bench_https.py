@@ -35,19 +35,16 @@ import sys
 import tempfile
 import time
 
-REF, SECRET = b"bench-ref", b"bench-secret"
+import harness
+from harness import REF, SECRET
 
 
 def serve(directory: str) -> None:
     """The child: a MockCA over HTTP and HTTPS until stdin closes."""
-    from openssl_cmp import TLS, Certificate, Extensions, LogLevel, PrivateKey
+    from openssl_cmp import TLS, LogLevel
     from openssl_cmp.testing import MockCA
 
-    ca_key = PrivateKey.generate("EC")
-    ca = Certificate.create("/CN=bench TLS CA", ca_key, ca_key, ca=True)
-    srv_key = PrivateKey.generate("EC")
-    srv = Certificate.create("/CN=localhost", srv_key, ca_key, issuer=ca,
-                             extensions=Extensions({"subjectAltName": "IP:127.0.0.1"}))
+    ca, srv, srv_key = harness.loopback_tls("/CN=bench TLS CA")
     with open(os.path.join(directory, "tls-ca.pem"), "wb") as f:
         f.write(ca.to_pem())
     mock = MockCA(secret=SECRET, reference=REF)
@@ -62,16 +59,15 @@ def serve(directory: str) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-n", type=int, default=200, help="enrollments per runner per round")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser = harness.parser(__doc__, n=200, n_help="enrollments per runner per round",
+                            rounds=5)
     parser.add_argument("--serve", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         serve(args.serve)
         return 0
 
-    from openssl_cmp import TLS, Certificate, Context, LogLevel, Option, PrivateKey, binding
+    from openssl_cmp import TLS, Certificate, Option, PrivateKey, binding
 
     tmp = tempfile.mkdtemp(prefix="bench-https-")
     child = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve", tmp],
@@ -85,11 +81,7 @@ def main(argv=None) -> int:
         def run(n):
             t0 = time.perf_counter()
             for _ in range(n):
-                ctx = Context()
-                ctx.log_verbosity = LogLevel.ERR
-                ctx.reference_value, ctx.secret_value = REF, SECRET
-                ctx.subject_name = "/CN=bench"
-                ctx.set_new_pkey(key)
+                ctx = harness.pbm_context(key, "/CN=bench")
                 ctx.set_option(Option.TOTAL_TIMEOUT, 30)
                 if keep_alive is not None:
                     ctx.set_option(Option.KEEP_ALIVE, keep_alive)
@@ -112,13 +104,10 @@ def main(argv=None) -> int:
         }
         for run in runners.values():  # warm-up
             run(max(5, args.n // 10))
-        rates = {name: [] for name in runners}
         names = list(runners)
-        for r in range(args.rounds):
-            for name in names if r % 2 == 0 else names[::-1]:
-                rates[name].append(runners[name](args.n))
-            print("round %d/%d: %s" % (r + 1, args.rounds, "  ".join(
-                "%s %.0f/s" % (name, rates[name][-1]) for name in names)), flush=True)
+        rates = harness.interleaved_rounds(
+            names, args.rounds, lambda name: runners[name](args.n),
+            lambda r, res: harness.round_line("round", r, args.rounds, res, "%s %.0f/s"))
     finally:
         child.stdin.close()
         if child.wait(30) != 0:

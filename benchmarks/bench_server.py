@@ -1,4 +1,4 @@
-"""Benchmark: the server side (issue 4): transfer callback, MockCA and HTTP, beside the C baseline.
+"""Benchmark: the server side: transfer callback, MockCA and HTTP, beside the C baseline.
 
     python benchmarks/bench_server.py [-n N] [--rounds R] [--http-n M] [--subprocess-n K]
                                       [--http-rounds H] [--warmup W] [--micro-n X]
@@ -9,9 +9,9 @@ enrollment).  Every runner does IR enrollments with a fresh client context per e
 log verbosity ERR, PBM reference + secret, subject /CN=bench, the EC P-256 key generated
 once (before timing) for POPO; every server context has log verbosity ERR too.
 
-* C: the compiled C program of ``bench_enroll.py`` (``c/enroll_baseline.c``, built here with
-  the same code): a C client against a C ``OSSL_CMP_SRV_CTX`` returning a fixed, pre-issued
-  certificate, through ``OSSL_CMP_CTX_server_perform``.
+* C: the compiled C program of ``harness.py`` (``c/enroll_baseline.c``, the same baseline as
+  ``bench_enroll.py``): a C client against a C ``OSSL_CMP_SRV_CTX`` returning a fixed,
+  pre-issued certificate, through ``OSSL_CMP_CTX_server_perform``.
 * (c) ``ctx.transfer_callback = lambda c, req: server.process(req)``, ``server`` an
   ``openssl_cmp.server.Server`` subclass whose Python ``handle_cert_request`` returns
   ``CertResponse.accepted(fixed_cert)`` (the same certificate as the C server) and whose
@@ -19,7 +19,8 @@ once (before timing) for POPO; every server context has log verbosity ERR too.
 * (d) a Context attached to a ``MockCA`` (``mock.attach(ctx)``): Python handlers, and a real
   certificate issued and signed for every request (more work than the C baseline).
 * References, to split the differences: "Context -> C server" is the Python loop of
-  ``bench_enroll.py`` (``ctx.attach_srv_ctx`` to the C server of the cffi module built here);
+  ``bench_enroll.py`` (``harness.PythonContext``: ``ctx.attach_srv_ctx`` to the C server of
+  the cffi module built here);
   "Context -> Server.attach" is the fixed-certificate Python Server of (c) reached through
   ``server.attach(ctx)`` (C fast path, Python handlers, no transfer callback).
 
@@ -47,27 +48,15 @@ cProfile of (c) and (d) (``--no-profile`` skips it, ``--profile`` forces it).
 
 from __future__ import annotations
 
-import argparse
-import cProfile
 import os
-import pstats
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import timeit
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-
-import bench_enroll as be  # noqa: E402 - the issue-3 benchmark: C build, C runner, facts
-
-BenchError = be.BenchError
-REF, SECRET, SUBJECT = be.REF, be.SECRET, be.SUBJECT
+import harness
+from harness import REF, SECRET, SUBJECT, BenchError, met
 
 TARGET_C = 1.20   # (c) / C
 TARGET_D = 1.35   # (d) / C
@@ -78,7 +67,7 @@ R_C, R_CTX_C, R_ATTACH, R_TRANSFER, R_MOCK = (
     "(d) MockCA")
 LABELS = {
     R_C: "C (gcc -O2 program, C fixed-cert server)",
-    R_CTX_C: "ref: Context -> C fixed-cert server (`attach_srv_ctx`, issue 3 loop)",
+    R_CTX_C: "ref: Context -> C fixed-cert server (`attach_srv_ctx`, bench_enroll loop)",
     R_ATTACH: "ref: Context -> Python fixed-cert Server via `server.attach(ctx)`",
     R_TRANSFER: "**(c)** Context, `transfer_callback` -> `server.process` (fixed cert)",
     R_MOCK: "**(d)** Context -> `MockCA` via `mock.attach(ctx)` (issues a cert each)",
@@ -86,53 +75,6 @@ LABELS = {
 
 
 # -- in-process runners --------------------------------------------------------------------
-class Fixture:
-    """What every Python runner shares: the key, subject and fixed certificate."""
-
-    def __init__(self, cert_pem, key_pem):
-        import openssl_cmp
-        from openssl_cmp import Certificate, Name, PrivateKey
-
-        self.m = openssl_cmp
-        self.key = PrivateKey.from_pem(key_pem)  # the C side's key, loaded once
-        self.key_public_der = self.key.public_key().to_der()
-        self.cert = Certificate.from_pem(cert_pem)  # the C server's certificate
-        self.subject = Name.parse(SUBJECT)
-
-    def enroll_loop(self, n, connect, expected, who):
-        """n enrollments: fresh Context, configured as the C loop, ``connect(ctx)``, exec IR,
-        check status and ``cert == expected()``, close.  Returns elapsed ns."""
-        m = self.m
-        Context, err, accepted = m.Context, m.LogLevel.ERR, m.PKIStatus.ACCEPTED
-        key, subject = self.key, self.subject
-        ok, failures = 0, []
-        t0 = time.perf_counter_ns()
-        for _ in range(n):
-            ctx = Context()
-            try:
-                ctx.log_verbosity = err
-                ctx.reference_value = REF
-                ctx.secret_value = SECRET
-                ctx.subject_name = subject
-                ctx.set_new_pkey(key)
-                connect(ctx)
-                cert = ctx.exec_ir()
-                if cert is not None and ctx.status == accepted and cert == expected():
-                    ok += 1
-                else:
-                    failures.append("status %r, certificate %r differs from the expected one"
-                                    % (ctx.status, cert))
-            except Exception as exc:  # noqa: BLE001 - reported below, exits non-zero
-                failures.append(exc)
-            finally:
-                ctx.close()
-        elapsed = time.perf_counter_ns() - t0
-        if ok != n:
-            raise BenchError("%s: %d of %d enrollments succeeded; first failure: %r"
-                             % (who, ok, n, failures[0] if failures else None))
-        return elapsed
-
-
 def make_fixed_server(fixture):
     """The Python Server of (c): the fixed certificate, certConf accepted, handler counts."""
     from openssl_cmp import LogLevel
@@ -175,7 +117,7 @@ class FixedServerRunner:
     def __init__(self, fixture, server, mode):
         self.fixture, self.server, self.mode = fixture, server, mode
         if mode == "transfer":
-            callback = lambda c, req: server.process(req)  # noqa: E731 - as in the issue
+            callback = lambda c, req: server.process(req)  # noqa: E731 - (c) as a user writes it
 
             def connect(ctx):
                 ctx.transfer_callback = callback
@@ -230,16 +172,12 @@ def check_issued(mock, before, n, who, fixture, last=None):
 # -- micro-timings (what (d) and (c) add) --------------------------------------------------
 def micro(fixture, server, mock, number):
     """Hot-loop µs per call, best of 5 timeit repeats."""
-    from openssl_cmp import Certificate, Context, LogLevel
+    from openssl_cmp import Certificate
     from openssl_cmp.binding import lib
 
     # one request template as a MockCA handler sees it (crm), and the messages of one
     # enrollment through the transfer callback, recorded as copies
-    ctx = Context()
-    ctx.log_verbosity = LogLevel.ERR
-    ctx.reference_value, ctx.secret_value = REF, SECRET
-    ctx.subject_name = fixture.subject
-    ctx.set_new_pkey(fixture.key)
+    ctx = harness.pbm_context(fixture.key, fixture.subject)
     crm = ctx.setup_crm()
     ctx.close()
     messages = []
@@ -249,11 +187,7 @@ def micro(fixture, server, mock, number):
         messages.extend((req.copy(), rsp.copy()))
         return rsp
 
-    ctx = Context()
-    ctx.log_verbosity = LogLevel.ERR
-    ctx.reference_value, ctx.secret_value = REF, SECRET
-    ctx.subject_name = fixture.subject
-    ctx.set_new_pkey(fixture.key)
+    ctx = harness.pbm_context(fixture.key, fixture.subject)
     ctx.transfer_callback = recording
     if ctx.exec_ir() != fixture.cert:
         raise BenchError("micro: the recording enrollment failed")
@@ -372,7 +306,6 @@ class HTTPBench:
 def http_rounds(bench, args, preview=False):
     """Interleaved HTTP rounds; returns {row: [rate per round]} and {row: (n, seconds)}."""
     rows = ["h1", "h2"] if preview else ["h1", "h3", "h2", "h2'", "spawn"]
-    per_round = {r: [] for r in rows}
     totals = {r: [0, 0.0] for r in rows}
     rounds = args.http_rounds
     m = max(1, args.http_n // rounds)
@@ -384,24 +317,21 @@ def http_rounds(bench, args, preview=False):
         "h2'": lambda: (k, bench.cli(k, ("-keep_alive", "0"))),
         "spawn": lambda: (k, bench.spawn(k)),
     }
-    for r in range(rounds):
-        for name in (rows if r % 2 == 0 else rows[::-1]):
-            n, seconds = run[name]()
-            per_round[name].append(n / seconds)
-            totals[name][0] += n
-            totals[name][1] += seconds
-        print("  %sHTTP round %d/%d (enrollments/s): %s"
-              % ("preview " if preview else "", r + 1, rounds,
-                 "  ".join("%s %.1f" % (name, per_round[name][-1]) for name in rows)),
-              flush=True)
+
+    def measure(name):
+        n, seconds = run[name]()
+        totals[name][0] += n
+        totals[name][1] += seconds
+        return n / seconds
+
+    head = "  %sHTTP round" % ("preview " if preview else "")
+    per_round = harness.interleaved_rounds(
+        rows, rounds, measure,
+        lambda r, res: harness.round_line(head, r, rounds, res, "%s %.1f", " (enrollments/s)"))
     return per_round, totals
 
 
 # -- reporting -----------------------------------------------------------------------------
-def met(ok):
-    return "met" if ok else "**NOT met**"
-
-
 def print_inprocess(results, n, rounds, create_us):
     c = statistics.median(results[R_C])
     print()
@@ -413,7 +343,7 @@ def print_inprocess(results, n, rounds, create_us):
     targets = {R_TRANSFER: TARGET_C, R_MOCK: TARGET_D}
     ratios = {}
     for name in (R_C, R_CTX_C, R_ATTACH, R_TRANSFER, R_MOCK):
-        med, lo, hi = be.summary(results[name])
+        med, lo, hi = harness.summary(results[name])
         ratio = med / c
         ratios[name] = ratio
         target = targets.get(name)
@@ -424,7 +354,7 @@ def print_inprocess(results, n, rounds, create_us):
     print()
     print("| difference (medians) | µs per enrollment |")
     print("|---|---:|")
-    print("| Context -> C server  minus  C (the Context layer, issue 3) | %+.1f |"
+    print("| Context -> C server  minus  C (the Context layer, as in bench_enroll) | %+.1f |"
           % (med[R_CTX_C] - med[R_C]))
     print("| Server.attach  minus  Context -> C server (Python handlers + pool) | %+.1f |"
           % (med[R_ATTACH] - med[R_CTX_C]))
@@ -436,7 +366,7 @@ def print_inprocess(results, n, rounds, create_us):
         rest = med[R_MOCK] - create_us
         print("| (d) minus the hot cost of `crm.public_key` + `Certificate.create` (%.0f µs), "
               "estimate | %.1f (= %.3f x C) |" % (create_us, rest, rest / med[R_C]))
-    per_round = {name: statistics.median(p / q for p, q in zip(results[name], results[R_C]))
+    per_round = {name: harness.per_round_ratio(results[name], results[R_C])
                  for name in (R_TRANSFER, R_MOCK)}
     print("| (c) / C, median of per-round ratios | %.3f |" % per_round[R_TRANSFER])
     print("| (d) / C, median of per-round ratios | %.3f |" % per_round[R_MOCK])
@@ -494,42 +424,13 @@ def print_http(per_round, totals, preview=False):
     return ratio
 
 
-def profile_runner(runner, n, label):
-    """cProfile one run of n enrollments; a table per enrollment, openssl_cmp functions and
-    the libcrypto calls (built-ins) they make, by own time."""
-    profiler = cProfile.Profile()
-    profiler.enable()
-    runner.run(n)
-    profiler.disable()
-    stats = pstats.Stats(profiler).stats
-    rows = []
-    for (path, line, func), (cc, nc, tt, ct, _callers) in stats.items():
-        if path == "~":
-            where = func  # built-in: a cffi call into libcrypto, or a C builtin
-        else:
-            rel = os.path.relpath(path, ROOT) if path.startswith(ROOT) else os.path.basename(path)
-            where = "%s:%d %s" % (rel, line, func)
-        rows.append((tt, ct, nc, where))
-    rows.sort(reverse=True)
-    print()
-    print("#### cProfile: %s, %d enrollments (µs per enrollment; the profiler inflates "
-          "Python-level costs)" % (label, n))
-    print()
-    print("| function | calls / enrollment | own µs | cumulative µs |")
-    print("|---|---:|---:|---:|")
-    for tt, ct, nc, where in rows[:22]:
-        print("| `%s` | %.1f | %.1f | %.1f |" % (where, nc / n, tt / n * 1e6, ct / n * 1e6))
-
-
 # -- main ----------------------------------------------------------------------------------
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-n", type=int, default=1000,
-                        help="in-process enrollments per runner per round (default 1000)")
-    parser.add_argument("--rounds", type=int, default=11,
-                        help="in-process rounds, runner order alternating (default 11)")
-    parser.add_argument("--warmup", type=int, default=100,
-                        help="untimed warm-up enrollments per in-process runner (default 100)")
+    parser = harness.parser(
+        __doc__, n=1000, n_help="in-process enrollments per runner per round (default 1000)",
+        rounds=11, rounds_help="in-process rounds, runner order alternating (default 11)",
+        warmup=100, warmup_help="untimed warm-up enrollments per in-process runner "
+                                "(default 100)", keep_tmp=True)
     parser.add_argument("--http-n", type=int, default=150,
                         help="enrollments through Context over HTTP, per variant (default 150)")
     parser.add_argument("--subprocess-n", type=int, default=30,
@@ -543,67 +444,44 @@ def main(argv=None):
                       help="cProfile (c) and (d) even when their targets are met")
     prof.add_argument("--no-profile", action="store_true",
                       help="no cProfile even when a target is missed")
-    parser.add_argument("--keep-tmp", action="store_true",
-                        help="keep the temporary directory (its path is printed)")
     args = parser.parse_args(argv)
     if min(args.n, args.rounds, args.http_n, args.subprocess_n, args.http_rounds,
            args.micro_n) <= 0 or args.warmup < 0:
         parser.error("counts must be positive (--warmup >= 0)")
 
-    openssl = os.environ.get("OPENSSL_CMD", "openssl")
-    cc = os.environ.get("CC", "gcc")
-    tmp = tempfile.mkdtemp(prefix="bench_server_")
-    started = time.monotonic()
-    c_server = None
-    try:
-        print("# Server side: transfer callback, MockCA and HTTP vs C (issue 4)")
-        print()
-        for key, value in be.machine_facts(openssl):
-            print("- %s: %s" % (key, value))
-        print("- command: python %s" % " ".join([os.path.relpath(__file__)]
-                                                 + (sys.argv[1:] if argv is None else argv)))
+    def body(run):
+        base = run.baseline()
+        c_server = base.server()
+        run.on_exit(c_server.close)
 
-        cert_path, key_path = be.make_credentials(tmp, openssl)
-        with open(cert_path, "rb") as f:
-            cert_pem = f.read()
-        with open(key_path, "rb") as f:
-            key_pem = f.read()
-        exe = be.build_c_program(tmp, cc)
-        module = be.build_cffi_module(tmp)
-        c_server = be.Server(module, cert_pem)
-
-        fixture = Fixture(cert_pem, key_pem)
+        fixture = harness.Fixture(base.cert_pem, base.key_pem)
         fixed_server = make_fixed_server(fixture)
         mock = make_mock(b"bench-mock")
         runners = {
-            R_C: be.CProgram(exe, cert_path, key_path, args.warmup),
-            R_CTX_C: be.PythonContext(c_server, cert_pem, key_pem),
+            R_C: base.program(args.warmup),
+            R_CTX_C: harness.PythonContext(c_server, fixture),
             R_ATTACH: FixedServerRunner(fixture, fixed_server, "attach"),
             R_TRANSFER: FixedServerRunner(fixture, fixed_server, "transfer"),
             R_MOCK: MockRunner(fixture, mock),
         }
-        print("- setup (key, certificate, builds, servers): %.1f s"
-              % (time.monotonic() - started))
+        print("- setup (key, certificate, builds, servers): %.1f s" % run.elapsed())
         print()
 
         if args.warmup:  # the C program warms up inside each of its processes
             for name in (R_CTX_C, R_ATTACH, R_TRANSFER, R_MOCK):
                 runners[name].run(args.warmup)
 
-        results = {name: [] for name in runners}
-        order = list(runners)
-        for r in range(args.rounds):
-            for name in (order if r % 2 == 0 else order[::-1]):
-                results[name].append(runners[name].run(args.n)["us"])
-            print("  round %d/%d (µs): %s" % (r + 1, args.rounds, "  ".join(
-                "%s %.1f" % (name, results[name][-1]) for name in order)), flush=True)
+        results = harness.interleaved_rounds(
+            runners, args.rounds, lambda name: runners[name].run(args.n)["us"],
+            lambda r, res: harness.round_line("  round", r, args.rounds, res, "%s %.1f",
+                                              " (µs)"))
 
         micro_rows = micro(fixture, fixed_server, mock, args.micro_n)
         create_us = micro_rows[0][1] + micro_rows[3][1]  # Certificate.create + crm.public_key
 
         http_mock = make_mock(b"bench-http-mock")
         with http_mock.serve_http() as http:
-            bench = HTTPBench(fixture, http_mock, http, openssl, tmp, key_path)
+            bench = HTTPBench(fixture, http_mock, http, run.openssl, run.tmp, base.key_path)
             bench.context(5, None)  # warm-up, untimed
             bench.cli(2)
             per_round, totals = http_rounds(bench, args)
@@ -624,8 +502,8 @@ def main(argv=None):
                  met(ratios[R_MOCK] <= TARGET_D), TARGET_HTTP, met(http_ratio >= TARGET_HTTP)))
         if args.profile or (missed and not args.no_profile):
             n_prof = min(args.n, 300)
-            profile_runner(runners[R_TRANSFER], n_prof, "(c) transfer_callback -> process")
-            profile_runner(runners[R_MOCK], n_prof, "(d) MockCA via attach")
+            harness.profile_runner(runners[R_TRANSFER], n_prof, "(c) transfer_callback -> process")
+            harness.profile_runner(runners[R_MOCK], n_prof, "(d) MockCA via attach")
 
         print()
         print("Every enrollment was checked: certificate returned, status accepted, the "
@@ -634,18 +512,9 @@ def main(argv=None):
               "openssl cmp exit 0 with a parseable certificate file.")
         print("Server pools: fixed-cert Server %d workers, MockCA %d, HTTP MockCA %d."
               % (fixed_server.pool_size, mock.pool_size, http_mock.pool_size))
-        print("Total time: %.1f s" % (time.monotonic() - started))
-        return 0
-    except BenchError as exc:
-        print("\nBENCHMARK FAILED: %s" % exc, file=sys.stderr)
-        return 1
-    finally:
-        if c_server is not None:
-            c_server.close()
-        if args.keep_tmp:
-            print("temporary directory kept: %s" % tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+
+    return harness.run_main("Server side: transfer callback, MockCA and HTTP vs C", __file__,
+                            argv, args, body, "bench_server_")
 
 
 if __name__ == "__main__":

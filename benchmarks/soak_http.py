@@ -13,10 +13,11 @@ would show as ~1 MB per 1,000).  No threshold is asserted: this is a measurement
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
+
+import harness
 
 
 def rss_mib() -> float:
@@ -26,16 +27,13 @@ def rss_mib() -> float:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-n", type=int, default=20000)
+    parser = harness.parser(__doc__, n=20000, warmup=1000)
     parser.add_argument("--every", type=int, default=1000)
-    parser.add_argument("--warmup", type=int, default=1000)
     parser.add_argument("--tls", action="store_true", help="serve and enroll over HTTPS")
     parser.add_argument("--keep-alive", type=int, default=None, choices=(0, 1, 2))
     args = parser.parse_args(argv)
 
-    from openssl_cmp import (TLS, Certificate, Context, Extensions, LogLevel, Option,
-                             PrivateKey, binding)
+    from openssl_cmp import TLS, LogLevel, Option, PrivateKey, binding
     from openssl_cmp.testing import MockCA
 
     mock = MockCA()
@@ -43,20 +41,12 @@ def main(argv=None) -> int:
     key = PrivateKey.generate("EC")
     server_tls = client_tls = None
     if args.tls:
-        ca_key = PrivateKey.generate("EC")
-        ca = Certificate.create("/CN=soak TLS CA", ca_key, ca_key, ca=True)
-        srv_key = PrivateKey.generate("EC")
-        srv = Certificate.create("/CN=localhost", srv_key, ca_key, issuer=ca,
-                                 extensions=Extensions({"subjectAltName": "IP:127.0.0.1"}))
+        ca, srv, srv_key = harness.loopback_tls("/CN=soak TLS CA")
         server_tls, client_tls = TLS(cert=srv, key=srv_key), TLS(trusted=ca)
 
     with mock.serve_http(tls=server_tls) as serving:
         def enroll() -> None:
-            ctx = Context()
-            ctx.log_verbosity = LogLevel.ERR
-            ctx.reference_value, ctx.secret_value = mock.reference, mock.secret
-            ctx.subject_name = "/CN=soak"
-            ctx.set_new_pkey(key)
+            ctx = harness.pbm_context(key, "/CN=soak", mock.reference, mock.secret)
             ctx.set_option(Option.TOTAL_TIMEOUT, 30)
             if args.keep_alive is not None:
                 ctx.set_option(Option.KEEP_ALIVE, args.keep_alive)

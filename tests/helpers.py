@@ -1,4 +1,5 @@
-"""Test helpers: throwaway PKI from the openssl command, and OpenSSL's own CMP mock server."""
+"""Test helpers: the openssl command (throwaway PKI, outputs to compare against), OpenSSL's
+own CMP mock server, a fresh interpreter for code that could crash, and a DER builder."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 import re
 import queue
 import subprocess
+import sys
+import textwrap
 import threading
 import time
 from dataclasses import dataclass
@@ -19,6 +22,30 @@ REF = "mock-ref"
 def run_openssl(*args, cwd=None, timeout=30, check=True):
     return subprocess.run([OPENSSL, *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, check=check)
+
+
+def openssl_out(*args, cwd=None) -> str:
+    """What ``openssl *args`` prints (text); fails the test if the command fails."""
+    return run_openssl(*args, cwd=cwd).stdout
+
+
+def openssl_bytes(*args) -> bytes:
+    """What ``openssl *args`` prints, as bytes (for DER output)."""
+    return subprocess.run([OPENSSL, *args], capture_output=True, check=True,
+                          timeout=30).stdout
+
+
+def run_isolated(code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter: a crash there cannot take pytest down."""
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+
+
+def der_seq(*parts: bytes) -> bytes:
+    """A DER SEQUENCE of ``parts`` (short-form length), built by hand so that tests of the
+    library's own DER code do not depend on it."""
+    body = b"".join(parts)
+    return b"\x30" + bytes([len(body)]) + body
 
 
 @dataclass

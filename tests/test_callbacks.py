@@ -1103,3 +1103,53 @@ def test_client_side_rejection_is_not_a_server_rejection():
         with pytest.raises(CMPError) as info:
             ctx.exec_ir()
     assert info.value.server_rejected and not info.value.rejected_by_client
+
+
+# Guards against close() inside one of the context's own callbacks freeing it mid-call.
+@pytest.mark.parametrize("where", ["transfer", "cert_conf"])
+def test_close_from_inside_own_callback_is_refused(where):
+    mock = MockCA()
+    ctx = mock.client(subject_name="/CN=a", new_pkey=PrivateKey.generate())
+    ctx.log_verbosity = LogLevel.EMERG
+    if where == "transfer":
+        def transfer(c, request):
+            c.close()
+        ctx.transfer_callback = transfer
+    else:
+        def conf(c, cert, fail_info):
+            c.close()
+        ctx.cert_conf_callback = conf
+    with pytest.raises(RuntimeError, match="inside one of its own callbacks"):
+        ctx.exec_ir()
+    assert not ctx.closed
+    ctx.close()
+
+
+# Guards against build_cert_chain's log lines not being routed to this context's callback.
+def test_build_cert_chain_logs_reach_this_context():
+    ca_key = PrivateKey.generate()
+    ca = Certificate.create("/CN=Chain CA", ca_key, ca_key, ca=True)
+    seen = []
+    ctx = Context()
+    ctx.log_verbosity = LogLevel.DEBUG
+    ctx.log_callback = lambda *args: seen.append(args[-1])
+    ctx.cert, ctx.pkey = ca, ca_key
+    ctx.build_cert_chain(TrustStore([ca]))
+    assert any("chain" in line for line in seen)
+    ctx.close()
+
+
+# Guards against close() dropping a callback exception stored while the context is freed.
+def test_close_reraises_log_callback_failure():
+    ctx = Context()
+    seen = []
+
+    def failing(*args):
+        seen.append(args[-1])
+        raise KeyError("from log")
+
+    ctx.log_callback = failing
+    ctx._state.store(KeyError("stored during free"))  # what the trampoline does
+    with pytest.raises(KeyError):
+        ctx.close()
+    assert ctx.closed

@@ -3,8 +3,9 @@
 import pytest
 
 import openssl_cmp
-from openssl_cmp import (BodyType, CMPError, FailInfo, LogLevel, OpenSSLError, Option,
-                         PKIStatus, PopoMethod, ReqType, UnsupportedError, binding)
+from openssl_cmp import (BodyType, Certificate, CMPError, FailInfo, GeneralName, LogLevel,
+                         OpenSSLError, Option, PKIStatus, PopoMethod, ReqType,
+                         UnsupportedError, binding)
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.errors import check, drain, require
 
@@ -112,3 +113,45 @@ def test_unsupported_error_names_the_version(monkeypatch):
 def test_unsupported_on_old_openssl():
     with pytest.raises(UnsupportedError, match=r"3\.2\.0"):
         require("OSSL_CMP_get1_caCerts")
+
+
+def test_openssl_error_carries_queue_entries():
+    with pytest.raises(OpenSSLError) as info:
+        Certificate.from_der(b"\x30\x03\x02\x01\x01")
+    exc = info.value
+    assert isinstance(exc, openssl_cmp.Error)
+    assert exc.errors and all(isinstance(e, openssl_cmp.ErrorEntry) for e in exc.errors)
+    first = exc.errors[0]
+    assert first.lib_code == 13  # ERR_LIB_ASN1
+    assert exc.has(first.lib_code, first.reason_code)
+    assert not exc.has(first.lib_code, 0xFFF)
+    assert str(first).startswith(first.lib + ": " + first.reason)
+    assert exc.message in str(exc)
+
+
+def test_error_entry_str_with_data():
+    with pytest.raises(OpenSSLError) as info:
+        GeneralName.ip("999.1.1.1")
+    assert any(e.data == "value=999.1.1.1" and "(value=999.1.1.1)" in str(e)
+               for e in info.value.errors)
+
+
+def test_cmp_error_and_unsupported_error():
+    exc = CMPError("failed", [], PKIStatus.REJECTION, FailInfo.BAD_POP, ["why"])
+    assert isinstance(exc, OpenSSLError)
+    assert exc.server_rejected
+    assert exc.status_strings == ["why"]
+    assert str(exc) == "failed [status=rejection, fail_info=['BAD_POP'], status_strings=['why']]"
+    assert not CMPError("local").server_rejected
+    assert issubclass(UnsupportedError, NotImplementedError)
+    with pytest.raises(UnsupportedError, match="needs OpenSSL"):
+        require("OSSL_CMP_no_such_function")
+    require("OSSL_CMP_CTX_new")
+
+
+def test_errors_check():
+    check(1, "fine")
+    with pytest.raises(OpenSSLError, match="boom"):
+        check(0, "boom")
+    with pytest.raises(OpenSSLError):
+        check(ffi.NULL, "boom")

@@ -768,3 +768,26 @@ def test_bad_data_format_error_names_the_server_as_openssl_would(ir):
             status, _, body, _ = exchange(http, post_head(len(ir)) + _corrupt_body(ir))
             assert status == 200
             assert str(Message.from_der(body).sender) == expected
+
+
+# Guards against close() leaving kept-alive connections open and still served.
+def test_http_close_ends_kept_alive_connections():
+    import http.client
+
+    mock = MockCA()
+    serving = mock.serve_http()
+    conn = http.client.HTTPConnection(serving.host, serving.port, timeout=10)
+    conn.request("GET", "/")
+    conn.getresponse().read()  # the connection is now kept alive by the server
+    serving.close()
+    issued_before = len(mock.issued)
+    with pytest.raises((OSError, http.client.HTTPException)):
+        conn.request("POST", "/pkix/", body=b"\x30\x00",
+                     headers={"Content-Type": "application/pkixcmp"})
+        response = conn.getresponse()
+        response.read()
+        if response.status == 200:  # was: still served after close()
+            raise AssertionError("served after close()")
+        raise OSError("refused as expected")
+    assert len(mock.issued) == issued_before
+    conn.close()

@@ -209,6 +209,12 @@ def test_constructor_validation():
         MockCA().client(no_such_attribute=1)
 
 
+
+# Guards against a non-int ``check_after`` raising ValueError instead of TypeError.
+def test_constructor_check_after_wrong_type():
+    with pytest.raises(TypeError):
+        MockCA(check_after="1")
+
 def test_given_ca_key_and_cert_are_used():
     key = PrivateKey.generate()
     ca = Certificate.create("/CN=My Test CA", key, key, ca=True)

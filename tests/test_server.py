@@ -8,7 +8,8 @@ import weakref
 import pytest
 
 from openssl_cmp import (CMPError, Certificate, Context, LogLevel, Message, Option, PKIStatus,
-                         PrivateKey, StatusInfo)
+                         PrivateKey, StatusInfo, _der)
+from openssl_cmp.binding import lib
 from openssl_cmp.server import CertResponse, Server
 from openssl_cmp.testing import MockCA
 
@@ -298,3 +299,62 @@ def test_handler_inputs_kept_become_copies():
     assert kept["view"].to_der() == kept["copy"].to_der()  # kept: turned into a copy
     assert str(kept["crm"].subject) == "CN=c"
     assert isinstance(kept["copy"], Message) and kept["copy"].body_type.name == "IR"
+
+
+def _rr_without(field_tag: int):
+    """A genuine, PBM-protected RR whose RevDetails template lacks one field."""
+    mock = MockCA()
+    ctx = mock.client(subject_name="/CN=x", new_pkey=PrivateKey.generate())
+    ctx.log_verbosity = LogLevel.EMERG
+    cert = ctx.exec_ir()
+    ctx.reinit()
+    ctx.old_cert = cert
+    captured = []
+    ctx.transfer_callback = lambda c, req: (captured.append(req.to_der()), mock.process(req))[1]
+    ctx.exec_rr()
+    msg = _der.single(captured[0])
+    header, body = _der.children(msg.value)[:2]
+    details = _der.children(_der.single(body.value).value)[0]
+    template, *rest = _der.children(details.value)
+    fields = [f.raw for f in _der.children(template.value) if f.tag != field_tag]
+    new_details = _der.sequence(_der.sequence(*fields), *(r.raw for r in rest))
+    request = Message.from_der(_der.sequence(header.raw,
+                                             _der.encode(body.tag, _der.sequence(new_details))))
+    assert lib.OSSL_CMP_MSG_update_transactionID(ctx.ptr, request.ptr) == 1  # re-protect
+    return mock, request
+
+
+# Guards against a server crash on an RR whose template lacks the serial or the issuer.
+@pytest.mark.parametrize("tag", [0x81, 0xA3], ids=["no-serial", "no-issuer"])
+def test_rr_without_serial_or_issuer_is_refused_not_a_crash(tag):
+    mock, request = _rr_without(tag)
+    revoked = set(mock.revoked)  # the genuine RR used to capture the request
+    response = mock.process(request)  # was: NULL dereference in the server (exit 139)
+    assert response.body_type.name == "RP"
+    assert mock.revoked == revoked and len(revoked) == 1
+
+
+# Guards against a worker's retired certificates growing with every transaction it serves.
+def test_server_worker_drops_retired_certs_each_transaction():
+    ca_key = PrivateKey.generate()
+    ca = Certificate.create("/CN=Extra CA", ca_key, ca_key, ca=True)
+    mock = MockCA(protect_with_cert=True)
+    key = PrivateKey.generate()
+    first = mock.client(subject_name="/CN=s", new_pkey=key)
+    first.log_verbosity = LogLevel.EMERG
+    cert = first.exec_ir()
+    first.close()
+    for _ in range(12):
+        with mock.client(new_pkey=key, subject_name="/CN=s", cert=cert, pkey=key) as ctx:
+            ctx.secret_value = None
+            ctx.reference_value = None
+            ctx.log_verbosity = LogLevel.EMERG
+            ctx.extra_certs_out = [Certificate.create("/CN=extra", key, ca_key, issuer=ca)]
+            ctx.exec_cr()
+    assert all(len(w.ctx._retired) <= 2 for w in mock._all)
+
+
+# Guards against a non-str ``propq`` reaching C instead of raising TypeError.
+def test_server_propq_wrong_type():
+    with pytest.raises(TypeError):
+        Server(propq=5)

@@ -51,6 +51,25 @@ def client(server, subject="/CN=c", reference=b"cli", secret=b"secret", attach=F
     return ctx
 
 
+
+def enrolling_client(server, name, **options):
+    """A PBM client with its own new key, subject /CN=``name`` and the given options, that
+    reaches ``server`` through the transfer callback."""
+    c = Context()
+    c.log_verbosity = LogLevel.EMERG
+    c.reference_value, c.secret_value = b"cli", b"secret"
+    c.subject_name = "/CN=" + name
+    c.set_new_pkey(PrivateKey.generate())
+    for option, value in options.items():
+        c.set_option(Option[option], value)
+    c.transfer_callback = lambda ctx, req: server.process(req)
+    return c
+
+
+def issue(crm):
+    return CertResponse.accepted(Certificate.create(crm.subject, crm.public_key, CA_KEY,
+                                                    issuer=CA))
+
 def crafted_ir(subject, reference, secret=b"secret") -> Message:
     """An IR as a PBM client would send it (captured, never sent)."""
     out = []
@@ -429,3 +448,106 @@ def test_pool_limits_are_validated():
         with pytest.raises(error, match=name):
             Issuer(**{name: bad})
     assert Server().max_transactions_per_client == 64
+
+
+# Guards against a busy worker being evicted, shared with another client or listed twice.
+def test_busy_worker_is_never_evicted_or_shared():
+    inside, release = threading.Event(), threading.Event()
+
+    class Slow(Server):
+        max_open_transactions = 1
+
+        def handle_cert_request(self, request, rid, crm, csr):
+            if threading.current_thread().name == "A":
+                inside.set()
+                release.wait(30)
+            return issue(crm)
+
+    server = Slow()
+    server.ctx.reference_value, server.ctx.secret_value = b"srv", b"secret"
+    server.grant_implicit_confirm = True
+    result = {}
+
+    def run(name):
+        try:
+            result[name] = enrolling_client(server, name, IMPLICIT_CONFIRM=1).exec_ir()
+        except CMPError as exc:
+            result[name] = exc
+
+    a = threading.Thread(target=run, args=("A",), name="A")
+    a.start()
+    assert inside.wait(30)
+    b = threading.Thread(target=run, args=("B",), name="B")
+    b.start()
+    b.join(30)  # B must not wait for (or take over) A's worker
+    assert isinstance(result["B"], Certificate)
+    release.set()
+    a.join(30)
+    assert isinstance(result["A"], Certificate), result["A"]
+    assert len(server._idle) == len(set(map(id, server._idle)))  # no worker listed twice
+
+
+# Guards against an evicted polling worker's handle being freed while its handler runs.
+def test_evicted_polling_worker_keeps_its_handle_while_busy():
+    in_poll, release = threading.Event(), threading.Event()
+    saved = {}
+
+    class Poll(Server):
+        max_open_transactions = 1
+
+        def handle_cert_request(self, request, rid, crm, csr):
+            tid = request.transaction_id
+            if tid not in saved:
+                saved[tid] = request.copy()
+                return CertResponse.waiting()
+            return issue(crm)
+
+        def handle_poll_req(self, request, rid):
+            if threading.current_thread().name == "A":
+                in_poll.set()
+                release.wait(30)
+            return saved[request.transaction_id], 0
+
+        def handle_cert_conf(self, *args):
+            return True
+
+    server = Poll()
+    server.ctx.reference_value, server.ctx.secret_value = b"srv", b"secret"
+    result = {}
+    a = threading.Thread(
+        target=lambda: result.setdefault("A", enrolling_client(server, "a").exec_ir()),
+        name="A")
+    a.start()
+    assert in_poll.wait(30)
+    result["B"] = enrolling_client(server, "b").exec_ir()  # a new transaction while A polls
+    release.set()
+    a.join(30)  # was: Fatal Python error: ffi.from_handle() on a dead handle
+    assert isinstance(result.get("A"), Certificate) and isinstance(result["B"], Certificate)
+
+
+# Guards against a server config change racing an attached transaction (a double free).
+def test_config_change_waits_for_an_attached_transaction():
+    inside, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    class Blocking(MockCA):
+        def handle_cert_request(self, *args):
+            inside.set()
+            release.wait(30)
+            return super().handle_cert_request(*args)
+
+    mock = Blocking()
+    ctx = mock.client(subject_name="/CN=a", new_pkey=PrivateKey.generate())
+    ctx.log_verbosity = LogLevel.EMERG
+    result = {}
+    t = threading.Thread(target=lambda: result.setdefault("cert", ctx.exec_ir()))
+    t.start()
+    assert inside.wait(30)
+    setter = threading.Thread(target=lambda: (setattr(mock.ctx, "secret_value", b"new"),
+                                              done.set()))
+    setter.start()
+    assert not done.wait(0.3)  # waits: the server core holds the secret right now
+    release.set()
+    t.join(30)
+    setter.join(30)
+    assert done.is_set() and isinstance(result["cert"], Certificate)
+    ctx.close()

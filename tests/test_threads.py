@@ -6,7 +6,8 @@ import threading
 
 import pytest
 
-from openssl_cmp import CMPError, Context, LogLevel, Message, Option, PrivateKey
+from openssl_cmp import (Certificate, CMPError, Context, LogLevel, Message, Option,
+                         PrivateKey, TrustStore)
 from openssl_cmp.binding import lib
 
 from rawserver import RawServer
@@ -176,3 +177,33 @@ def test_exception_in_callback_does_not_leak_across_threads(pki, n):
     for t in threads:
         t.join(30)
     assert failures == ["boom"] * n
+
+
+# Guards against Context getters reading a stack that a setter in another thread frees.
+def test_getters_race_with_setters():
+    key = PrivateKey.generate()
+    ca = Certificate.create("/CN=Race CA", key, key, ca=True)
+    ctx = Context()
+    stop = threading.Event()
+    errors = []
+
+    def writer():
+        while not stop.is_set():
+            ctx.untrusted = [ca]
+            ctx.trusted = TrustStore([ca])
+
+    def reader():
+        try:
+            for _ in range(3000):
+                ctx.untrusted
+                ctx.trusted
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    w = threading.Thread(target=writer)
+    w.start()
+    reader()  # was: segfault in list_from_stack on the freed stack
+    stop.set()
+    w.join(30)
+    assert not errors
+    ctx.close()
