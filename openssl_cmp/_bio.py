@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from typing import Callable, Tuple, Type, Union
 
+from openssl_cmp._typing import CData, PathLike
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.errors import raise_openssl
 
 
-def to_bytes(data, what: str) -> bytes:
+def to_bytes(data: object, what: str) -> bytes:
     """Accept bytes-like or str (PEM text); anything else is a TypeError."""
     if isinstance(data, str):
         return data.encode("ascii", "strict")
@@ -17,7 +19,8 @@ def to_bytes(data, what: str) -> bytes:
     raise TypeError("%s must be bytes or str, not %s" % (what, type(data).__name__))
 
 
-def read_path(path, what: str) -> bytes:
+def read_path(path: PathLike, what: str) -> bytes:
+    """The contents of the file ``path``; TypeError for anything but a path."""
     if not isinstance(path, (str, bytes, os.PathLike)):
         raise TypeError("%s path must be str or os.PathLike, not %s"
                         % (what, type(path).__name__))
@@ -30,7 +33,9 @@ class MemBIO:
 
     __slots__ = ("bio", "_keep")
 
-    def __init__(self, data: bytes | None = None):
+    def __init__(self, data: bytes | None = None) -> None:
+        self._keep: CData
+        self.bio: CData
         if data is None:
             self._keep = None
             bio = lib.BIO_new(lib.BIO_s_mem())
@@ -43,17 +48,19 @@ class MemBIO:
         self.bio = ffi.gc(bio, lib.BIO_free)
 
     def read_all(self) -> bytes:
+        """Everything the BIO holds."""
         n = lib.BIO_ctrl_pending(self.bio)
         buf = ffi.new("char[]", n)
         got = lib.BIO_read(self.bio, buf, n) if n else 0
         return ffi.buffer(buf, max(got, 0))[:]
 
-    def close(self):
+    def close(self) -> None:
+        """Free the BIO now."""
         ffi.release(self.bio)
         self._keep = None
 
 
-def i2d(func, ptr, what: str) -> bytes:
+def i2d(func: Callable[..., int], ptr: CData, what: str) -> bytes:
     """DER-encode ``ptr`` with an ``i2d_*`` function (OpenSSL allocates the buffer)."""
     out = ffi.new("unsigned char **")
     n = func(ptr, out)
@@ -65,17 +72,20 @@ def i2d(func, ptr, what: str) -> bytes:
         lib.OPENSSL_free(out[0])
 
 
-def d2i(func, data: bytes, what: str):
+def d2i(func: Callable[..., CData], data: bytes, what: str) -> tuple[CData, int]:
     """Decode DER with a ``d2i_*`` function; NULL or trailing bytes are errors."""
     buf = ffi.from_buffer(data)
     p = ffi.new("unsigned char **", ffi.cast("unsigned char *", buf))
     ptr = func(ffi.NULL, ffi.cast("const unsigned char **", p), len(data))
     if ptr == ffi.NULL:
         raise_openssl("invalid DER for %s" % what)
-    return ptr, ffi.cast("unsigned char *", p[0]) - ffi.cast("unsigned char *", buf)
+    used: int = ffi.cast("unsigned char *", p[0]) - ffi.cast("unsigned char *", buf)
+    return ptr, used
 
 
-def pem_read(reader, data: bytes, what: str, password=ffi.NULL):
+def pem_read(reader: Callable[..., CData], data: bytes, what: str,
+             password: CData = ffi.NULL) -> CData:
+    """Decode PEM with a ``PEM_read_bio_*`` function; NULL is an error."""
     bio = MemBIO(data)
     ptr = reader(bio.bio, ffi.NULL, ffi.NULL, password)
     bio.close()
@@ -84,7 +94,8 @@ def pem_read(reader, data: bytes, what: str, password=ffi.NULL):
     return ptr
 
 
-def pem_write(writer, ptr, what: str, *args) -> bytes:
+def pem_write(writer: Callable[..., int], ptr: CData, what: str, *args: CData) -> bytes:
+    """PEM-encode ``ptr`` with a ``PEM_write_bio_*`` function."""
     bio = MemBIO()
     if writer(bio.bio, ptr, *args) != 1:
         raise_openssl("cannot PEM-encode %s" % what)
@@ -93,7 +104,7 @@ def pem_write(writer, ptr, what: str, *args) -> bytes:
     return data
 
 
-def c_string(value, what: str) -> bytes:
+def c_string(value: object, what: str) -> bytes:
     """A Python str for a ``const char *`` argument; rejects embedded NULs."""
     if not isinstance(value, str):
         raise TypeError("%s must be str, not %s" % (what, type(value).__name__))
@@ -103,7 +114,8 @@ def c_string(value, what: str) -> bytes:
     return encoded
 
 
-def check_instance(value, cls, what: str, allow_none: bool = False) -> None:
+def check_instance(value: object, cls: Union[type, Tuple[Type[object], ...]], what: str,
+                   allow_none: bool = False) -> None:
     """TypeError (before any C call) unless ``value`` is a ``cls`` (or None if allowed)."""
     if value is None and allow_none:
         return

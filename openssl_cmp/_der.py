@@ -7,10 +7,12 @@ lengths with ValueError.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple, Sequence
 
 
 class TLV(NamedTuple):
+    """One DER TLV (tag, length, value)."""
+
     tag: int  # the identifier octet (class, constructed bit and number < 31)
     value: bytes  # the contents octets
     raw: bytes  # the whole encoding, tag and length included
@@ -22,6 +24,7 @@ class TLV(NamedTuple):
 
 
 def read_tlv(data: bytes, pos: int = 0) -> tuple[TLV, int]:
+    """The TLV at ``pos`` and the offset after it."""
     if pos + 2 > len(data):
         raise ValueError("truncated DER")
     tag = data[pos]
@@ -45,7 +48,8 @@ def read_tlv(data: bytes, pos: int = 0) -> tuple[TLV, int]:
 
 def children(value: bytes) -> list[TLV]:
     """The TLVs inside a constructed value (SEQUENCE, SET, explicit tag)."""
-    out, pos = [], 0
+    out: list[TLV] = []
+    pos = 0
     while pos < len(value):
         tlv, pos = read_tlv(value, pos)
         out.append(tlv)
@@ -53,6 +57,7 @@ def children(value: bytes) -> list[TLV]:
 
 
 def single(data: bytes) -> TLV:
+    """The one TLV that ``data`` holds (trailing bytes are a ValueError)."""
     tlv, end = read_tlv(data)
     if end != len(data):
         raise ValueError("trailing bytes after DER value")
@@ -60,6 +65,7 @@ def single(data: bytes) -> TLV:
 
 
 def integer(tlv: TLV) -> int:
+    """The value of an INTEGER."""
     if tlv.tag != 0x02:
         raise ValueError("expected INTEGER")
     return int.from_bytes(tlv.value, "big", signed=True)
@@ -110,14 +116,15 @@ HEADER_FIELDS = {0: "message_time", 1: "protection_alg", 2: "sender_kid", 3: "re
                  8: "general_info"}
 
 
-def pkiheader(der: bytes) -> dict:
+def pkiheader(der: bytes) -> dict[str, Any]:
     """The fields of a DER PKIHeader: pvno, sender, recipient (GeneralName DER) and the
     optional [n] fields (OCTET STRING contents for kids/ids/nonces; DER otherwise)."""
     seq = single(der)
     parts = children(seq.value)
     if len(parts) < 3:
         raise ValueError("PKIHeader too short")
-    out = {"pvno": integer(parts[0]), "sender": parts[1].raw, "recipient": parts[2].raw}
+    out: dict[str, Any] = {"pvno": integer(parts[0]), "sender": parts[1].raw,
+                           "recipient": parts[2].raw}
     for part in parts[3:]:
         n = part.context_number
         if n is None or n not in HEADER_FIELDS:
@@ -133,6 +140,7 @@ def pkiheader(der: bytes) -> dict:
 # --- encoding (the few structures openssl_cmp builds itself) ---------------------------
 
 def encode(tag: int, value: bytes) -> bytes:
+    """A TLV with definite length."""
     n = len(value)
     if n < 0x80:
         return bytes((tag, n)) + value
@@ -141,10 +149,12 @@ def encode(tag: int, value: bytes) -> bytes:
 
 
 def sequence(*parts: bytes) -> bytes:
+    """A SEQUENCE of encoded ``parts``."""
     return encode(0x30, b"".join(parts))
 
 
 def encode_integer(value: int) -> bytes:
+    """An INTEGER."""
     length = max(1, (value.bit_length() + 8) // 8)
     return encode(0x02, value.to_bytes(length, "big", signed=True))
 
@@ -164,10 +174,12 @@ def encode_bit_string_flags(mask: int) -> bytes:
 
 
 def encode_utf8(text: str) -> bytes:
+    """A UTF8String."""
     return encode(0x0C, text.encode("utf-8"))
 
 
-def encode_pkistatusinfo(status: int, fail_info: int, texts) -> bytes:
+def encode_pkistatusinfo(status: int, fail_info: int, texts: Sequence[str]) -> bytes:
+    """A PKIStatusInfo (status, optional statusString, optional failInfo)."""
     parts = [encode_integer(status)]
     if texts:
         parts.append(sequence(*(encode_utf8(t) for t in texts)))
@@ -177,6 +189,7 @@ def encode_pkistatusinfo(status: int, fail_info: int, texts) -> bytes:
 
 
 def encode_oid(dotted: str) -> bytes:
+    """An OBJECT IDENTIFIER from its dotted form."""
     arcs = [int(a) for a in dotted.split(".")]
     if len(arcs) < 2:
         raise ValueError("OID needs at least two arcs")

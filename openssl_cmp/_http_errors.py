@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime
 import logging
 import os
+from typing import TYPE_CHECKING, Any
 
 from openssl_cmp import _der
 from openssl_cmp.binding import lib
@@ -35,6 +36,9 @@ from openssl_cmp.context import Context
 from openssl_cmp.enums import FailInfo, PKIStatus
 from openssl_cmp.errors import OpenSSLError, drain
 from openssl_cmp.message import Message
+
+if TYPE_CHECKING:
+    from openssl_cmp.server import Server
 
 __all__ = ["STATUS_TEXT", "readable_header", "error_response"]
 
@@ -63,7 +67,7 @@ def _is_general_name(raw: bytes) -> bool:
     return tag & 0xC0 == 0x80 and tag & 0x1F <= 8  # [0]..[8], primitive or constructed
 
 
-def readable_header(body: bytes) -> dict | None:
+def readable_header(body: bytes) -> dict[str, Any] | None:
     """The PKIHeader fields of ``body`` (see ``_der.pkiheader``), or None when the body
     does not start like a PKIMessage with a well-formed header."""
     try:
@@ -80,7 +84,7 @@ def readable_header(body: bytes) -> dict | None:
     return fields
 
 
-def _is_pbm(fields: dict) -> bool:
+def _is_pbm(fields: dict[str, Any]) -> bool:
     alg = fields.get("protection_alg")
     if alg is None:
         return False
@@ -95,7 +99,7 @@ def _explicit(number: int, inner: bytes) -> bytes:
     return _der.encode(0xA0 | number, inner)
 
 
-def _build(fields: dict, sender: bytes, protected: bool) -> bytes:
+def _build(fields: dict[str, Any], sender: bytes, protected: bool) -> bytes:
     pvno = fields["pvno"] if fields["pvno"] in (2, 3) else 2
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d%H%M%SZ")
     header = [_der.encode_integer(pvno), sender, fields["sender"],
@@ -115,7 +119,7 @@ def _build(fields: dict, sender: bytes, protected: bool) -> bytes:
     return _der.sequence(_der.sequence(*header), body)
 
 
-def _protection_context(server, fields: dict) -> Context | None:
+def _protection_context(server: Server, fields: dict[str, Any]) -> Context | None:
     """A scratch context with the server's protection credentials, or None (unprotected)."""
     if server.send_unprotected_errors:
         return None
@@ -139,7 +143,7 @@ def _protection_context(server, fields: dict) -> Context | None:
     return ctx
 
 
-def _sender(ctx) -> bytes:
+def _sender(ctx: Context) -> bytes:
     """The sender GeneralName OpenSSL's server would use: the subject of its certificate,
     else its ``subject_name``, else the NULL-DN."""
     cert = ctx.cert
@@ -147,7 +151,7 @@ def _sender(ctx) -> bytes:
     return _NULL_DN if name is None else _explicit(4, name.to_der())
 
 
-def error_response(server, body: bytes) -> bytes | None:
+def error_response(server: Server, body: bytes) -> bytes | None:
     """DER of the CMP error message answering ``body``, or None if its header is not
     readable (the caller then answers with HTTP 400)."""
     fields = readable_header(body)

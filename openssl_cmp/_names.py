@@ -12,12 +12,18 @@ each a list of attribute/value pairs (more than one for a multi-valued RDN).  A 
 from __future__ import annotations
 
 import re
+from typing import Union
 
 from openssl_cmp import _der
 
+# an attribute value: text, or the DER contents of an RFC 4514 ``#hex`` value
+Value = Union[str, bytes]
+
 
 def _split_unescaped(text: str, sep: str) -> list[str]:
-    parts, cur, i = [], [], 0
+    parts: list[str] = []
+    cur: list[str] = []
+    i = 0
     while i < len(text):
         ch = text[i]
         if ch == "\\" and i + 1 < len(text):
@@ -39,7 +45,8 @@ _ESCAPE = re.compile(r"\\([0-9A-Fa-f]{2}|.)", re.S)
 
 def _unescape(value: str) -> str:
     """One pass: ``\\XX`` hex pairs are UTF-8 bytes (runs decode together), ``\\c`` is c."""
-    out, pending = [], bytearray()
+    out: list[str] = []
+    pending = bytearray()
     pos = 0
     for m in _ESCAPE.finditer(value):
         if m.start() != pos:
@@ -77,7 +84,7 @@ def _strip_unescaped(text: str) -> str:
     return text[:end]
 
 
-def _pair(text: str, form: str):
+def _pair(text: str, form: str) -> tuple[str, Value]:
     parts = _split_unescaped(text, "=")
     if len(parts) < 2 or not parts[0].strip():
         raise ValueError("invalid %s name component %r (expected TYPE=value)" % (form, text))
@@ -95,7 +102,8 @@ def _pair(text: str, form: str):
         raise ValueError("escaped bytes in %r are not UTF-8" % text) from None
 
 
-def parse_openssl(text: str) -> list[list[tuple[str, str]]]:
+def parse_openssl(text: str) -> list[list[tuple[str, Value]]]:
+    """The RDNs of an openssl-form name (``/CN=a/O=b``)."""
     if not text.startswith("/"):
         raise ValueError("name %r must start with '/' (like /CN=a/O=b)" % text)
     if text == "/":
@@ -108,7 +116,8 @@ def parse_openssl(text: str) -> list[list[tuple[str, str]]]:
     return rdns
 
 
-def parse_rfc4514(text: str) -> list[list[tuple[str, str]]]:
+def parse_rfc4514(text: str) -> list[list[tuple[str, Value]]]:
+    """The RDNs of an RFC 4514 name (``CN=a,O=b``), most significant first."""
     if not text.strip():
         return []
     rdns = []

@@ -31,9 +31,10 @@ returns it to C.
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar, TypeVar
+from typing import Any, Callable, ClassVar, Optional, TypeVar, cast
 
 from openssl_cmp import _bio
+from openssl_cmp._typing import BytesLike, CData, PathLike, TextOrBytes
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.errors import raise_openssl
 
@@ -43,7 +44,7 @@ T = TypeVar("T", bound="Owned")
 _GC_CDATA = type(ffi.gc(ffi.cast("char *", 0), lambda _: None))
 
 
-def _plain(ptr):
+def _plain(ptr: CData) -> CData:
     """``ptr`` as a cdata without a destructor.  ``ffi.gc(x, ...)`` keeps ``x`` alive, so
     wrapping an object's own gc cdata for a second owner would delay the first owner's
     release (close()) until the second one dies."""
@@ -57,6 +58,8 @@ class Owned:
 
     __slots__ = ("_ptr", "__weakref__")
 
+    _ptr: CData  # the ffi.gc pointer (a view: a plain cdata); None once closed
+
     _c_type: ClassVar[str] = ""  # e.g. "X509 *"
     _free: ClassVar[str] = ""  # e.g. "X509_free"
     _up_ref: ClassVar[str | None] = None  # e.g. "X509_up_ref" (refcounted types)
@@ -64,12 +67,12 @@ class Owned:
     _d2i: ClassVar[str | None] = None  # e.g. "d2i_X509"
     _i2d: ClassVar[str | None] = None  # e.g. "i2d_X509"
 
-    def __init__(self, *args, **kwargs):  # pragma: no cover - subclasses define it
+    def __init__(self, *args: object, **kwargs: object) -> None:  # pragma: no cover
         raise TypeError("use the from_* constructors of %s" % type(self).__name__)
 
     # -- constructors -------------------------------------------------------------------
     @classmethod
-    def _owned(cls: type[T], ptr, what: str = "") -> T:
+    def _owned(cls: type[T], ptr: CData, what: str = "") -> T:
         if ptr == ffi.NULL:
             raise_openssl(what or "cannot create %s" % cls.__name__)
         self = object.__new__(cls)
@@ -77,7 +80,7 @@ class Owned:
         return self
 
     @classmethod
-    def _borrowed(cls: type[T], ptr) -> T:
+    def _borrowed(cls: type[T], ptr: CData) -> T:
         """Wrap a borrowed pointer: up-ref it (refcounted types) or copy it."""
         if cls._up_ref is not None:
             if getattr(lib, cls._up_ref)(ptr) != 1:
@@ -86,17 +89,17 @@ class Owned:
         return cls._copied(ptr)
 
     @classmethod
-    def _copied(cls: type[T], ptr) -> T:
-        return cls._owned(getattr(lib, cls._dup)(ptr), "cannot copy %s" % cls.__name__)
+    def _copied(cls: type[T], ptr: CData) -> T:
+        return cls._owned(getattr(lib, cast(str, cls._dup))(ptr), "cannot copy %s" % cls.__name__)
 
     # -- DER, shared by every encodable type ---------------------------------------------
     @classmethod
-    def _decode_der(cls: type[T], data) -> T:
+    def _decode_der(cls: type[T], data: BytesLike) -> T:
         """``cls`` from DER (bytes-like); trailing bytes are a ValueError."""
         if isinstance(data, str):
             raise TypeError("DER data must be bytes, not str (PEM text goes to from_pem)")
         data = _bio.to_bytes(data, "DER data")
-        ptr, used = _bio.d2i(getattr(lib, cls._d2i), data, cls.__name__)
+        ptr, used = _bio.d2i(getattr(lib, cast(str, cls._d2i)), data, cls.__name__)
         obj = cls._owned(ptr)
         if used != len(data):
             obj.close()
@@ -105,7 +108,7 @@ class Owned:
         return obj
 
     def _encode_der(self) -> bytes:
-        return _bio.i2d(getattr(lib, self._i2d), self.ptr, type(self).__name__)
+        return _bio.i2d(getattr(lib, cast(str, self._i2d)), self.ptr, type(self).__name__)
 
     # -- PEM/DER/file, for types that name their PEM functions -----------------------------
     _pem_read: ClassVar[str | None] = None  # e.g. "PEM_read_bio_X509"
@@ -113,18 +116,20 @@ class Owned:
     _what: ClassVar[str] = "object"  # for error messages: "certificate"
 
     @classmethod
-    def from_pem(cls: type[T], data) -> T:
+    def from_pem(cls: type[T], data: TextOrBytes) -> T:
+        """An object from PEM text (``str`` or bytes)."""
         if cls._pem_read is None:
             raise TypeError("%s has no PEM form" % cls.__name__)
         data = _bio.to_bytes(data, "PEM data")
         return cls._owned(_bio.pem_read(getattr(lib, cls._pem_read), data, cls._what))
 
     @classmethod
-    def from_der(cls: type[T], data) -> T:
+    def from_der(cls: type[T], data: BytesLike) -> T:
+        """An object from its DER encoding; trailing bytes are a ValueError."""
         return cls._decode_der(data)
 
     @classmethod
-    def from_file(cls: type[T], path) -> T:
+    def from_file(cls: type[T], path: PathLike) -> T:
         """A PEM or DER file (PEM is recognised even after leading text)."""
         data = _bio.read_path(path, cls._what)
         if b"-----BEGIN" in data:
@@ -132,9 +137,11 @@ class Owned:
         return cls.from_der(data)
 
     def to_der(self) -> bytes:
+        """The DER encoding."""
         return self._encode_der()
 
     def to_pem(self) -> bytes:
+        """The PEM encoding."""
         if self._pem_write is None:
             raise TypeError("%s has no PEM form" % type(self).__name__)
         return _bio.pem_write(getattr(lib, self._pem_write), self.ptr, self._what)
@@ -143,26 +150,27 @@ class Owned:
     @property
     def ptr(self) -> Any:
         """The C pointer (a cdata usable with ``binding.lib``); valid while self is open, or
-        while the caller holds it (a get0 pointer derived from it: only while it is held)."""
+        while the caller holds it (a get0 pointer derived from it: only while it is held).
+        Typed ``Any``: a cffi cdata has no static type.  ValueError once closed."""
         ptr = self._ptr
         if ptr is None:
             raise ValueError("%s is closed" % type(self).__name__)
         return ptr
 
-    def _new_reference(self):
+    def _new_reference(self) -> CData:
         """A pointer that the caller owns (for set0/push0): up-ref'd or duplicated."""
         ptr = self.ptr  # one read: a close() in between must not lose the reference
         if self._up_ref is not None:
             if getattr(lib, self._up_ref)(ptr) != 1:
                 raise_openssl("cannot take a reference to %s" % type(self).__name__)
             return _plain(ptr)  # C's reference, not a second handle on our destructor
-        copy = getattr(lib, self._dup)(ptr)
+        copy = getattr(lib, cast(str, self._dup))(ptr)
         if copy == ffi.NULL:
             raise_openssl("cannot copy %s" % type(self).__name__)
         return copy
 
     @classmethod
-    def _view(cls: type[T], ptr) -> T:
+    def _view(cls: type[T], ptr: CData) -> T:
         """A non-owning view of a pointer that C lends us for the duration of a callback.
         The trampoline ends it with :func:`end_view` when the callback returns.  The view
         holds a cdata of its own (no destructor), so end_view can count who else holds it."""
@@ -174,7 +182,7 @@ class Owned:
         """An independent object: a new reference (refcounted types) or a deep copy."""
         return type(self)._borrowed(self.ptr)
 
-    def _release_reference(self, ptr) -> None:
+    def _release_reference(self, ptr: CData) -> None:
         """Give back a pointer from :meth:`_new_reference` that C did not take."""
         getattr(lib, self._free)(ptr)
 
@@ -187,21 +195,23 @@ class Owned:
 
     @property
     def closed(self) -> bool:
+        """True once :meth:`close` was called."""
         return self._ptr is None
 
     def __enter__(self: T) -> T:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __copy__(self):
+    def __copy__(self: T) -> T:
         return self
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self: T, memo: object) -> T:
         return type(self)._borrowed(self.ptr)
 
 
+_getrefcount: Optional[Callable[[Any], int]]
 try:
     from sys import getrefcount as _getrefcount
 except ImportError:  # pragma: no cover - not CPython: always copy
@@ -219,9 +229,10 @@ _CDATA_BASELINE = 3
 _VIEW_WAIT = 0.2
 
 
-def _wait_unused(ptr) -> None:
+def _wait_unused(ptr: CData) -> None:
     """Wait (bounded) until no other thread holds ``ptr``, C's pointer that the callback
     gives back to C: a thread holds it while it is inside a call or a derivation with it."""
+    assert _getrefcount is not None
     deadline = None
     delay = 1e-6
     while _getrefcount(ptr) > _CDATA_BASELINE:
@@ -233,7 +244,7 @@ def _wait_unused(ptr) -> None:
         delay = min(delay * 2, 1e-3)
 
 
-def end_view(view) -> None:
+def end_view(view: Owned | None) -> None:
     """End a callback's view of a borrowed pointer.  If the callee kept the object (it has
     more references than the trampoline's own), it becomes an owned copy in place, so it
     never dangles, and a call another thread started on C's pointer before the swap is
@@ -254,7 +265,7 @@ def end_view(view) -> None:
         view._ptr = None
 
 
-def hand_over(obj):
+def hand_over(obj: Owned) -> CData:
     """The pointer of ``obj`` for a C function that takes ownership of it (OpenSSL frees
     a transfer callback's response).  When the caller's variable is the only other
     reference, ownership moves without a copy and ``obj`` is closed; otherwise C gets a

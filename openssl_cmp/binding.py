@@ -4,6 +4,9 @@
 the OpenSSL this module was built against lacks is *absent* from ``lib`` (``has(name)`` is
 False and ``since(name)`` tells which release added it); nothing here is a NULL pointer.
 
+Typing: ``lib`` is untyped C (``Any``); ``ffi`` is typed for the operations the package
+uses (``openssl_cmp/_openssl.pyi``), and every cdata is ``Any``.
+
 Also: ``OPENSSL_VERSION`` (str) and ``OPENSSL_VERSION_NUMBER`` (int) of the libcrypto loaded at
 run time, and ``BUILT_WITH_VERSION_NUMBER`` (int) of the headers used at build time.
 """
@@ -45,19 +48,20 @@ def _runtime_libcrypto_version() -> str:
 
 try:
     from openssl_cmp._openssl import ffi, lib
-except ImportError as exc:
-    if "OPENSSL_" in str(exc) and "not found" in str(exc) or "undefined symbol" in str(exc):
+except ImportError as _exc:
+    if "OPENSSL_" in str(_exc) and "not found" in str(_exc) or "undefined symbol" in str(_exc):
         raise ImportError(
             "openssl_cmp was compiled against newer OpenSSL headers than the libcrypto loaded "
             "now (OpenSSL %s): %s. Rebuild it on this machine (pip install --force-reinstall "
             "--no-cache-dir openssl_cmp) or load the OpenSSL it was built for."
-            % (_runtime_libcrypto_version(), exc)
-        ) from exc
+            % (_runtime_libcrypto_version(), _exc)
+        ) from _exc
     raise
 
 # Leak tests hook the allocator; that only works before libcrypto's first allocation, so it
 # happens here, at the first import of the binding, when the environment asks for it.
-MEMHOOK_ACTIVE = bool(os.environ.get("OPENSSL_CMP_MEMHOOK")) and bool(lib.ocmp_memhook_install())
+MEMHOOK_ACTIVE: bool = (bool(os.environ.get("OPENSSL_CMP_MEMHOOK"))
+                         and bool(lib.ocmp_memhook_install()))
 
 OPENSSL_VERSION: str = ffi.string(lib.OpenSSL_version(lib.OPENSSL_VERSION)).decode("ascii")
 OPENSSL_VERSION_NUMBER: int = int(lib.OpenSSL_version_num())
@@ -72,7 +76,7 @@ if (OPENSSL_VERSION_NUMBER >> 4) < (BUILT_WITH_VERSION_NUMBER >> 4):
            OPENSSL_VERSION)
     )
 
-_SINCE = _gated.since_table()
+_SINCE: dict[str, str] = _gated.since_table()
 
 
 def has(name: str) -> bool:

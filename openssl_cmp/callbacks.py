@@ -18,16 +18,40 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple, Union, cast
 
+from openssl_cmp._typing import CData
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.enums import FailInfo, LogLevel
 
-logger = logging.getLogger("openssl_cmp")
+if TYPE_CHECKING:
+    from openssl_cmp.context import Context
+    from openssl_cmp.message import Message
+    from openssl_cmp.objects import Certificate
+
+LogCallback = Callable[[Optional[str], Optional[str], int, Union[LogLevel, int], Optional[str]],
+                       object]
+"""``callback(component, file, line, level, message)``: one CMP log line.  ``level`` is a
+:class:`LogLevel` (a plain int for a level OpenSSL does not define); the return value is
+ignored."""
+
+TransferCallback = Callable[["Context", "Message"], "Message"]
+"""``callback(ctx, request) -> response``: sends a request, returns the response."""
+
+CertConfCallback = Callable[["Context", "Certificate", FailInfo],
+                            Union[int, Tuple[int, Optional[str]]]]
+"""``callback(ctx, cert, fail_info) -> bits or (bits, text)``: 0 accepts the new
+certificate, :class:`FailInfo` bits reject it."""
+
+HttpCallback = Callable[["Context", Any, bool, int], Any]
+"""``callback(ctx, bio, connect, detail) -> BIO * cdata or None`` (cdata are untyped)."""
+
+logger: logging.Logger = logging.getLogger("openssl_cmp")
 # A library leaves output to the application: without a handler configured, nothing is
 # printed (instead of logging's last-resort handler writing warnings to stderr).
 logger.addHandler(logging.NullHandler())
 
-_LEVELS = {
+_LEVELS: dict[int, int] = {
     LogLevel.EMERG: logging.CRITICAL,
     LogLevel.ALERT: logging.CRITICAL,
     LogLevel.CRIT: logging.CRITICAL,
@@ -42,7 +66,8 @@ _LEVELS = {
 _tls = threading.local()
 
 
-def log_to_logging(component, file, line, level, message) -> None:
+def log_to_logging(component: str | None, file: str | None, line: int,
+                   level: LogLevel | int, message: str | None) -> None:
     """The default ``log_callback``: OpenSSL CMP log lines go to the ``openssl_cmp`` logger
     (EMERG..CRIT -> CRITICAL, ERR -> ERROR, WARNING, NOTICE/INFO -> INFO, DEBUG, TRACE -> 5)."""
     pylevel = _LEVELS.get(level, logging.INFO)
@@ -58,7 +83,18 @@ class CallbackState:
                  "cert_conf_callback", "cert_conf_callback_arg", "http_callback",
                  "http_callback_arg", "exception", "cert_conf_text", "__weakref__")
 
-    def __init__(self, context):
+    context: weakref.ref[Context]
+    log_callback: LogCallback | None
+    transfer_callback: TransferCallback | None
+    transfer_callback_arg: object
+    cert_conf_callback: CertConfCallback | None
+    cert_conf_callback_arg: object
+    http_callback: HttpCallback | None
+    http_callback_arg: object
+    exception: BaseException | None
+    cert_conf_text: CData
+
+    def __init__(self, context: Context) -> None:
         self.context = weakref.ref(context)
         self.log_callback = log_to_logging
         self.transfer_callback = None
@@ -71,15 +107,18 @@ class CallbackState:
         self.cert_conf_text = None  # keeps *txt of the certConf callback alive
 
     def store(self, exc: BaseException) -> None:
+        """Keep ``exc`` unless an earlier exception is kept already."""
         if self.exception is None:
             self.exception = exc
 
-    def take_exception(self):
+    def take_exception(self) -> BaseException | None:
+        """The kept exception (None if there is none); forgets it."""
         exc, self.exception = self.exception, None
         return exc
 
 
 def current_state() -> CallbackState | None:
+    """The state of the Context call in progress on this thread, or None."""
     return getattr(_tls, "state", None)
 
 
@@ -88,36 +127,37 @@ class running:
 
     __slots__ = ("state", "previous")
 
-    def __init__(self, state):
-        self.state = state
+    def __init__(self, state: CallbackState | None) -> None:
+        self.state: CallbackState | None = state
 
-    def __enter__(self):
-        self.previous = getattr(_tls, "state", None)
+    def __enter__(self) -> None:
+        self.previous: CallbackState | None = getattr(_tls, "state", None)
         _tls.state = self.state
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         _tls.state = self.previous
 
 
-def _text(ptr):
+def _text(ptr: CData) -> str | None:
     return None if ptr == ffi.NULL else ffi.string(ptr).decode("utf-8", "replace")
 
 
 @ffi.def_extern(name="ocmp_log_cb")
-def _log_trampoline(func, file, line, level, msg):
+def _log_trampoline(func: CData, file: CData, line: int, level: int, msg: CData) -> int:
     state = current_state()
     callback = state.log_callback if state is not None else log_to_logging
     if callback is None:
         return 1
     try:
+        log_level: LogLevel | int = level
         try:
-            level = LogLevel(level)
+            log_level = LogLevel(level)
         except ValueError:
             pass  # OpenSSL may pass -1 for "unknown"
         message = _text(msg)
         if message is not None:
             message = message.rstrip("\n")
-        callback(_text(func), _text(file), line, level, message)
+        callback(_text(func), _text(file), line, log_level, message)
         return 1
     except BaseException as exc:  # noqa: BLE001 - re-raised by the public call
         if state is not None:
@@ -125,7 +165,7 @@ def _log_trampoline(func, file, line, level, msg):
         return 0
 
 
-def _state_from_arg(arg) -> CallbackState | None:
+def _state_from_arg(arg: CData) -> CallbackState | None:
     if arg == ffi.NULL:
         return None
     state = ffi.from_handle(arg)
@@ -133,7 +173,7 @@ def _state_from_arg(arg) -> CallbackState | None:
 
 
 @ffi.def_extern(name="ocmp_transfer_cb")
-def _transfer_trampoline(ctx_ptr, req_ptr):
+def _transfer_trampoline(ctx_ptr: CData, req_ptr: CData) -> CData:
     from openssl_cmp._ownership import end_view, hand_over
     from openssl_cmp.message import Message
 
@@ -143,8 +183,8 @@ def _transfer_trampoline(ctx_ptr, req_ptr):
     # The request is lent for the call; it is copied only if the callback keeps it.
     request = Message._view(req_ptr)
     try:
-        response = state.transfer_callback(state.context(), request)
-        if not isinstance(response, Message):
+        response = state.transfer_callback(cast("Context", state.context()), request)
+        if not isinstance(response, Message):  # the callback's code is not type-checked
             raise TypeError("transfer_callback must return a Message, not %s"
                             % type(response).__name__)
         # OpenSSL frees the response: it takes ours if nobody else holds it, else a copy
@@ -156,7 +196,7 @@ def _transfer_trampoline(ctx_ptr, req_ptr):
         end_view(request)
 
 
-def _cert_conf_result(result):
+def _cert_conf_result(result: object) -> tuple[int, str | None]:
     """``int`` or ``(int, str)`` -> (fail bits, text or None), validated."""
     text = None
     if isinstance(result, tuple):
@@ -175,7 +215,8 @@ def _cert_conf_result(result):
 
 
 @ffi.def_extern(name="ocmp_certconf_cb")
-def _cert_conf_trampoline(ctx_ptr, cert_ptr, fail_info, txt):
+def _cert_conf_trampoline(ctx_ptr: CData, cert_ptr: CData, fail_info: int,
+                          txt: CData) -> int:
     from openssl_cmp.objects import Certificate
 
     state = _state_from_arg(lib.OSSL_CMP_CTX_get_certConf_cb_arg(ctx_ptr))
@@ -184,7 +225,8 @@ def _cert_conf_trampoline(ctx_ptr, cert_ptr, fail_info, txt):
     try:
         cert = Certificate._borrowed(cert_ptr)
         bits, text = _cert_conf_result(
-            state.cert_conf_callback(state.context(), cert, FailInfo(fail_info)))
+            state.cert_conf_callback(cast("Context", state.context()), cert,
+                                     FailInfo(fail_info)))
         if text is not None:
             # *txt must outlive this call: the state keeps the buffer.
             state.cert_conf_text = ffi.new("char[]", text.encode("utf-8"))
@@ -196,12 +238,13 @@ def _cert_conf_trampoline(ctx_ptr, cert_ptr, fail_info, txt):
 
 
 @ffi.def_extern(name="ocmp_http_cb")
-def _http_trampoline(bio, arg, connect, detail):
+def _http_trampoline(bio: CData, arg: CData, connect: int, detail: int) -> CData:
     state = current_state()
     if state is None or state.http_callback is None:
         return bio if connect else ffi.NULL
     try:
-        result = state.http_callback(state.context(), bio, bool(connect), detail)
+        result = state.http_callback(cast("Context", state.context()), bio, bool(connect),
+                                     detail)
         if result is None:
             return ffi.NULL
         if not isinstance(result, ffi.CData) or ffi.typeof(result) is not ffi.typeof("BIO *"):

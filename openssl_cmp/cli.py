@@ -17,12 +17,14 @@ import os
 import sys
 import tempfile
 import threading
+from typing import Callable, Sequence
 
 from openssl_cmp import binding
 from openssl_cmp.enums import LogLevel, Option
 from openssl_cmp.errors import Error
 from openssl_cmp.keys import PrivateKey
 from openssl_cmp.message import ITAV
+from openssl_cmp.objects import Certificate
 from openssl_cmp.testing import CA_CERTS_OID, MockCA
 
 
@@ -30,13 +32,14 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
-def _describe(cert) -> str:
+def _describe(cert: Certificate) -> str:
     return "%s (serial %#x, issuer %s, valid until %s)" % (
         cert.subject, cert.serial_number, cert.issuer,
         cert.not_valid_after.strftime("%Y-%m-%d"))
 
 
-def demo(args) -> int:
+def demo(args: argparse.Namespace) -> int:
+    """The ``demo`` subcommand."""
     _say("openssl_cmp demo on %s" % binding.OPENSSL_VERSION)
     mock = MockCA(protect_with_cert=True)
     _say("MockCA: %s" % mock.ca_cert.subject)
@@ -82,7 +85,8 @@ def demo(args) -> int:
     return 0
 
 
-def serve(args) -> int:
+def serve(args: argparse.Namespace) -> int:
+    """The ``serve`` subcommand."""
     mock = MockCA(secret=args.secret.encode(), reference=args.ref.encode(),
                   protect_with_cert=args.sign, poll_count=args.poll_count,
                   check_after=args.check_after)
@@ -107,7 +111,9 @@ def serve(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="openssl-cmp", description=__doc__.split("\n\n")[0])
+    """The command line parser."""
+    parser = argparse.ArgumentParser(prog="openssl-cmp",
+                                     description=(__doc__ or "").split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("demo", help="run IR, CR, KUR, GENM and RR against an embedded MockCA")
     p.add_argument("--subject", default="/CN=openssl-cmp demo")
@@ -129,12 +135,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     if getattr(args, "verbose", False):
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
     try:
-        return args.func(args)
+        func: Callable[[argparse.Namespace], int] = args.func
+        return func(args)
     except Error as exc:
         print("openssl-cmp: %s" % exc, file=sys.stderr)
         return 1

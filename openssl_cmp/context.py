@@ -13,10 +13,13 @@ during C calls.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Iterable
+from typing import Any, Callable, ContextManager, Iterable, NoReturn, TypeVar, cast
 
 from openssl_cmp import _bio, _diagnose, callbacks
 from openssl_cmp._bio import check_instance as _check_instance
+from openssl_cmp._ownership import Owned
+from openssl_cmp._typing import BytesLike, CData
+from openssl_cmp.callbacks import CertConfCallback, HttpCallback, LogCallback, TransferCallback
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.enums import FailInfo, LogLevel, Option, PKIStatus, ReqType
 from openssl_cmp.errors import CMPError, OpenSSLError, drain, require
@@ -28,6 +31,8 @@ from openssl_cmp.objects import (CSR, CertStack, Certificate, Extensions, Genera
 from openssl_cmp.tls import TLS, host_is_ip
 
 __all__ = ["Context", "default_cert_conf"]
+
+_O = TypeVar("_O", bound=Owned)
 
 # (minimum, maximum) accepted by OSSL_CMP_CTX_set_option; None = no bound checked here
 _OPTION_RANGES = {
@@ -46,10 +51,10 @@ _REENTRY = ("cannot change a Context from inside one of its own callbacks: OpenS
             "the call returns)")
 
 
-def _freer(keep: dict):
+def _freer(keep: dict[str, Any]) -> Callable[[CData], None]:
     """The destructor of a C context: free it, then what C pointed into (the TLS settings
     of the HTTP callback), in that order whatever order Python drops references in."""
-    def free(ptr, _free=lib.OSSL_CMP_CTX_free):
+    def free(ptr: CData, _free: Callable[[CData], None] = lib.OSSL_CMP_CTX_free) -> None:
         _free(ptr)
         keep.clear()
     return free
@@ -59,7 +64,7 @@ def _freer(keep: dict):
 _SUPPORTED_OPTIONS = frozenset(o for o in Option if hasattr(lib, o.c_name))
 
 
-def _as_option(option) -> Option:
+def _as_option(option: object) -> Option:
     if type(option) is Option:
         return option
     if isinstance(option, bool) or not isinstance(option, int):
@@ -70,7 +75,7 @@ def _as_option(option) -> Option:
         raise ValueError("unknown CMP option %r" % (option,)) from None
 
 
-def _octets(value, what) -> bytes:
+def _octets(value: object, what: str) -> bytes:
     if not isinstance(value, (bytes, bytearray, memoryview)):
         raise TypeError("%s must be bytes, not %s" % (what, type(value).__name__))
     return bytes(value)
@@ -83,7 +88,25 @@ class Context:
                  "_geninfo", "_server", "_server_lock", "_http_arg_keep", "_owner",
                  "_retired", "_depth", "_tls", "_https", "_keep", "__weakref__")
 
-    def __init__(self, libctx=None, propq: str | None = None):
+    _ptr: CData
+    _lock: threading.RLock
+    _state: callbacks.CallbackState
+    _handle: CData
+    _libctx: CData
+    _propq: str | None
+    _values: dict[str, Any]
+    _geninfo: list[ITAV]
+    _server: object
+    _server_lock: ContextManager[object] | None
+    _http_arg_keep: CData
+    _owner: object
+    _retired: list[Certificate]
+    _depth: int
+    _tls: TLS | None
+    _https: bool
+    _keep: dict[str, Any]
+
+    def __init__(self, libctx: CData = None, propq: str | None = None) -> None:
         if libctx is not None and not (isinstance(libctx, ffi.CData)
                                        and ffi.typeof(libctx) is ffi.typeof("OSSL_LIB_CTX *")):
             raise TypeError("libctx must be an OSSL_LIB_CTX * cdata or None")
@@ -113,7 +136,7 @@ class Context:
         lib.OSSL_CMP_CTX_set_log_cb(ptr, lib.ocmp_log_cb)
 
     @classmethod
-    def _wrap_borrowed(cls, ptr, owner) -> "Context":
+    def _wrap_borrowed(cls, ptr: CData, owner: object) -> "Context":
         """A Context over an ``OSSL_CMP_CTX *`` owned by ``owner`` (e.g. the inner context
         of an ``OSSL_CMP_SRV_CTX``, whose gc'd pointer is ``owner``): never freed here."""
         self = object.__new__(cls)
@@ -139,8 +162,9 @@ class Context:
 
     # -- lifetime -------------------------------------------------------------------------
     @property
-    def ptr(self):
-        """The ``OSSL_CMP_CTX *`` (usable with ``binding.lib``) while the context is open."""
+    def ptr(self) -> CData:
+        """The ``OSSL_CMP_CTX *`` (usable with ``binding.lib``) while the context is open;
+        typed ``Any``: a cffi cdata has no static type.  ValueError once closed."""
         ptr = self._ptr
         if ptr is None:
             raise ValueError("Context is closed")
@@ -177,19 +201,24 @@ class Context:
 
     @property
     def closed(self) -> bool:
+        """True once :meth:`close` was called."""
         return self._ptr is None
 
     def __enter__(self) -> "Context":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __repr__(self):
-        return "<Context %s>" % ("closed" if self.closed else "status=%s" % self.status.name)
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<Context closed>"
+        status = self.status
+        return "<Context status=%s>" % (status.name if isinstance(status, PKIStatus)
+                                        else status)
 
     # -- the boundary ---------------------------------------------------------------------
-    def _call(self, func, *args):
+    def _call(self, func: Callable[..., Any], *args: Any) -> Any:
         """Call ``func(ctx, *args)`` under the lock with callbacks routed to this context;
         re-raise an exception stored by a callback."""
         with self._lock:
@@ -219,7 +248,7 @@ class Context:
                 raise exc
             return result
 
-    def _set(self, func, what, *args):
+    def _set(self, func: Callable[..., Any], what: str, *args: Any) -> None:
         """A setter returning 1 on success.  Setters never call back into Python, so no
         callback routing is needed (this is the hot path of configuring a context)."""
         with self._lock:
@@ -239,7 +268,7 @@ class Context:
             raise RuntimeError(_REENTRY)
 
     @property
-    def _state_handle(self):
+    def _state_handle(self) -> CData:
         """The ``void *`` through which C reaches this context's callback state; kept on
         the Context (not on the state) so that nothing points back: no reference cycle."""
         handle = self._handle
@@ -247,7 +276,8 @@ class Context:
             handle = self._handle = ffi.new_handle(self._state)
         return handle
 
-    def _give(self, func, what, obj, *leading, success=lambda rc: rc == 1):
+    def _give(self, func: Callable[..., Any], what: str, obj: Owned, *leading: Any,
+              success: Callable[[Any], bool] = lambda rc: rc == 1) -> None:
         """A set0/push0 call: C takes a reference of ``obj`` (up-ref'd or copied for it),
         on success only.  The context is checked first, so a closed context takes no
         reference, and any failure gives the reference back."""
@@ -265,14 +295,14 @@ class Context:
                 obj._release_reference(ref)
                 raise OpenSSLError("cannot set %s" % what, drain())
 
-    def _push(self, func, what, ptr):
+    def _push(self, func: Callable[..., Any], what: str, ptr: CData) -> None:
         """A push1 call (C copies).  Success is any positive return, as for push0."""
         with self._lock:
             self._check_changeable()
             if self._call(func, ptr) <= 0:
                 raise OpenSSLError("cannot add %s" % what, drain())
 
-    def _remember(self, key, value):
+    def _remember(self, key: str, value: object) -> None:
         self._values[key] = value
 
     # -- reinit, libctx -------------------------------------------------------------------
@@ -285,8 +315,8 @@ class Context:
         self._retired.clear()  # reinit dropped the validated server certificate
 
     @property
-    def libctx(self):
-        """The ``OSSL_LIB_CTX *`` given at construction (None for the default)."""
+    def libctx(self) -> CData:
+        """The ``OSSL_LIB_CTX *`` cdata given at construction (None for the default)."""
         if hasattr(lib, "OSSL_CMP_CTX_get0_libctx"):
             ptr = self._call(lib.OSSL_CMP_CTX_get0_libctx)
             return None if ptr == ffi.NULL else ptr
@@ -294,13 +324,16 @@ class Context:
 
     @property
     def propq(self) -> str | None:
+        """The property query string given at construction, or None."""
         if hasattr(lib, "OSSL_CMP_CTX_get0_propq"):
             ptr = self._call(lib.OSSL_CMP_CTX_get0_propq)
             return None if ptr == ffi.NULL else ffi.string(ptr).decode()
         return self._propq
 
     # -- options --------------------------------------------------------------------------
-    def set_option(self, option: Option, value: int) -> None:
+    def set_option(self, option: Option | int, value: int) -> None:
+        """Set an ``OSSL_CMP_OPT_*`` option (``OSSL_CMP_CTX_set_option``); the value is
+        range-checked first."""
         option = _as_option(option)
         if isinstance(value, bool):
             value = int(value)
@@ -338,11 +371,12 @@ class Context:
             if option in (Option.MSG_TIMEOUT, Option.TOTAL_TIMEOUT) and self._tls is not None:
                 self._refresh_tls()  # the proxy CONNECT timeout follows them
 
-    def get_option(self, option: Option) -> int:
+    def get_option(self, option: Option | int) -> int:
+        """The value of an option (``OSSL_CMP_CTX_get_option``)."""
         option = _as_option(option)
         if option not in _SUPPORTED_OPTIONS:
             require(option.c_name, "Option.%s" % option.name)
-        value = self._call(lib.OSSL_CMP_CTX_get_option, option)
+        value: int = self._call(lib.OSSL_CMP_CTX_get_option, option)
         # -1 is both a value (REVOCATION_REASON, MSG_TIMEOUT) and the error return
         if value == -1 and lib.ERR_peek_error():
             raise OpenSSLError("cannot get option %s" % option.name, drain())
@@ -350,22 +384,23 @@ class Context:
 
     @property
     def log_verbosity(self) -> LogLevel:
+        """``Option.LOG_VERBOSITY`` as a :class:`LogLevel`."""
         return LogLevel(self.get_option(Option.LOG_VERBOSITY))
 
     @log_verbosity.setter
-    def log_verbosity(self, level: LogLevel) -> None:
+    def log_verbosity(self, level: LogLevel | int) -> None:
         self.set_option(Option.LOG_VERBOSITY, level)
 
     # -- logging --------------------------------------------------------------------------
     @property
-    def log_callback(self) -> Callable | None:
+    def log_callback(self) -> LogCallback | None:
         """callable(component, file, line, level: LogLevel, message) or None.  The default
         forwards to ``logging.getLogger("openssl_cmp")``; None restores OpenSSL's own
         printing (to stdout/stderr)."""
         return self._state.log_callback
 
     @log_callback.setter
-    def log_callback(self, callback: Callable | None) -> None:
+    def log_callback(self, callback: LogCallback | None) -> None:
         if callback is not None and not callable(callback):
             raise TypeError("log_callback must be callable or None")
         with self._lock:
@@ -386,7 +421,8 @@ class Context:
                 raise exc
 
     # -- message transfer -----------------------------------------------------------------
-    def _set_string(self, func, key, value, what):
+    def _set_string(self, func: Callable[..., Any], key: str, value: str | None,
+                    what: str) -> None:
         value_c = ffi.NULL if value is None else _bio.c_string(value, what)
         with self._lock:
             self._set(func, what, value_c)
@@ -405,6 +441,7 @@ class Context:
 
     @property
     def server_path(self) -> str | None:
+        """The HTTP path on the server (``OSSL_CMP_CTX_set1_serverPath``)."""
         return self._values.get("server_path")
 
     @server_path.setter
@@ -413,6 +450,7 @@ class Context:
 
     @property
     def server_port(self) -> int | None:
+        """The server port (``OSSL_CMP_CTX_set_serverPort``; 0: the default)."""
         return self._values.get("server_port")
 
     @server_port.setter
@@ -429,6 +467,7 @@ class Context:
 
     @property
     def proxy(self) -> str | None:
+        """The HTTP(S) proxy (``OSSL_CMP_CTX_set1_proxy``)."""
         return self._values.get("proxy")
 
     @proxy.setter
@@ -437,6 +476,7 @@ class Context:
 
     @property
     def no_proxy(self) -> str | None:
+        """Hosts reached without the proxy (``OSSL_CMP_CTX_set1_no_proxy``)."""
         return self._values.get("no_proxy")
 
     @no_proxy.setter
@@ -475,12 +515,12 @@ class Context:
 
     # -- transfer and http callbacks ------------------------------------------------------
     @property
-    def transfer_callback(self) -> Callable | None:
+    def transfer_callback(self) -> TransferCallback | None:
         """callable(ctx, request: Message) -> Message, or None for HTTP."""
         return self._state.transfer_callback
 
     @transfer_callback.setter
-    def transfer_callback(self, callback: Callable | None) -> None:
+    def transfer_callback(self, callback: TransferCallback | None) -> None:
         if callback is not None and not callable(callback):
             raise TypeError("transfer_callback must be callable or None")
         with self._lock:
@@ -498,16 +538,16 @@ class Context:
             self._state.transfer_callback = callback
 
     @property
-    def transfer_callback_arg(self):
+    def transfer_callback_arg(self) -> object:
         """Any Python object for the transfer callback (read it as
         ``ctx.transfer_callback_arg``); never given to C."""
         return self._state.transfer_callback_arg
 
     @transfer_callback_arg.setter
-    def transfer_callback_arg(self, arg) -> None:
+    def transfer_callback_arg(self, arg: object) -> None:
         self._state.transfer_callback_arg = arg
 
-    def attach_srv_ctx(self, srv_ctx, owner=None) -> None:
+    def attach_srv_ctx(self, srv_ctx: CData, owner: object = None) -> None:
         """Wire this client to an in-process ``OSSL_CMP_SRV_CTX *`` through the C fast path
         (``OSSL_CMP_CTX_server_perform`` as transfer callback, no Python in between).
         ``owner`` (e.g. the ``Server`` that owns ``srv_ctx``) is kept alive while attached.
@@ -528,17 +568,18 @@ class Context:
             self._server_lock = getattr(owner, "lock", None)
 
     @property
-    def attached_server(self):
-        """What ``attach_srv_ctx`` attached (the ``Server``, or the raw pointer), or None."""
+    def attached_server(self) -> object:
+        """What ``attach_srv_ctx`` attached (its ``owner``, e.g. the lease of a ``Server``
+        worker, or the raw pointer), or None."""
         return self._server
 
     @property
-    def http_callback(self) -> Callable | None:
+    def http_callback(self) -> HttpCallback | None:
         """callable(ctx, bio, connect: bool, detail: int) -> BIO * (cdata) or None."""
         return self._state.http_callback
 
     @http_callback.setter
-    def http_callback(self, callback: Callable | None) -> None:
+    def http_callback(self, callback: HttpCallback | None) -> None:
         if callback is not None and not callable(callback):
             raise TypeError("http_callback must be callable or None")
         with self._lock:
@@ -550,11 +591,12 @@ class Context:
             self._state.http_callback = callback
 
     @property
-    def http_callback_arg(self):
+    def http_callback_arg(self) -> object:
+        """The argument of the HTTP callback (see the setter)."""
         return self._state.http_callback_arg
 
     @http_callback_arg.setter
-    def http_callback_arg(self, arg) -> None:
+    def http_callback_arg(self, arg: object) -> None:
         """A cdata pointer is passed to C as is (e.g. an ``SSL_CTX *``); another object goes
         as a handle.  As in C, a non-None arg makes OpenSSL 3.0/3.1 (and 3.2+ unless
         ``Option.USE_TLS`` is set) use TLS."""
@@ -613,18 +655,18 @@ class Context:
             if hasattr(lib, "OSSL_CMP_OPT_USE_TLS"):  # 3.2+: TLS by option, not by the arg
                 lib.OSSL_CMP_CTX_set_option(ptr, lib.OSSL_CMP_OPT_USE_TLS, 1)
 
-    def _refresh_tls(self, client=None) -> None:
+    def _refresh_tls(self, client: tuple[CData, CData] | None = None) -> None:
         """Under the lock: (re)build what the C HTTP callback reads (host to check, SNI,
         proxy) from the current settings, and point the context at it."""
-        old = self._keep.get("tls")
+        old: Any = self._keep.get("tls")  # [client, info, C strings…] or None
         if client is None:
-            client = old[0]
+            client = cast("tuple[CData, CData]", old[0])
         ssl_ctx, cache = client
         info = ffi.new("ocmp_tls_info *")
         info.handshakes = 0 if old is None else old[1].handshakes
         keep = [client, info]
 
-        def c_text(value):
+        def c_text(value: object) -> CData:
             if value is None:
                 return ffi.NULL
             buf = ffi.new("char[]", str(value).encode("utf-8"))
@@ -633,7 +675,7 @@ class Context:
 
         values = self._values
         server = values.get("server")
-        host = self._tls.host or server
+        host = cast(TLS, self._tls).host or server
         info.ssl_ctx = ssl_ctx
         info.cache = cache
         info.host = c_text(None if host is None else host.strip("[]"))
@@ -655,15 +697,18 @@ class Context:
         """TLS connections this context has set up so far (a new handshake each; with
         ``Option.KEEP_ALIVE`` one connection serves a whole transaction)."""
         keep = self._keep.get("tls")
-        return 0 if keep is None else keep[1].handshakes
+        handshakes: int = 0 if keep is None else keep[1].handshakes
+        return handshakes
 
     # -- server authentication ------------------------------------------------------------
-    def _set_cert(self, func, key, cert, what):
+    def _set_cert(self, func: Callable[..., Any], key: str, cert: Certificate | None,
+                  what: str) -> None:
         _check_instance(cert, Certificate, what, allow_none=True)
         self._set(func, what, ffi.NULL if cert is None else cert.ptr)
         self._remember(key, None if cert is None else Certificate._borrowed(cert.ptr))
 
-    def _set_name(self, func, key, name, what):
+    def _set_name(self, func: Callable[..., Any], key: str, name: Name | str | None,
+                  what: str) -> None:
         if name is None:
             self._set(func, what, ffi.NULL)
             self._remember(key, None)
@@ -674,15 +719,16 @@ class Context:
         # keep our own copy for the getter; a name we parsed from text is ours already
         self._remember(key, name if parsed else Name._copied(name.ptr))
 
-    def _get_remembered(self, key):
+    def _get_remembered(self, key: str, cls: type[_O]) -> _O | None:
+        """The ``cls`` object remembered under ``key`` (a new reference), or None."""
         value = self._values.get(key)
         # hand out an independent object: the caller may close what it gets
-        return None if value is None else type(value)._borrowed(value.ptr)
+        return None if value is None else cast(_O, type(value)._borrowed(value.ptr))
 
     @property
     def server_cert(self) -> Certificate | None:
         """The pinned server certificate (``set1_srvCert``); overrides ``trusted``."""
-        return self._get_remembered("server_cert")
+        return self._get_remembered("server_cert", Certificate)
 
     @server_cert.setter
     def server_cert(self, cert: Certificate | None) -> None:
@@ -690,10 +736,11 @@ class Context:
 
     @property
     def expected_sender(self) -> Name | None:
-        return self._get_remembered("expected_sender")
+        """The name the server must use as sender (``set1_expected_sender``)."""
+        return self._get_remembered("expected_sender", Name)
 
     @expected_sender.setter
-    def expected_sender(self, name) -> None:
+    def expected_sender(self, name: Name | str | None) -> None:
         self._set_name(lib.OSSL_CMP_CTX_set1_expected_sender, "expected_sender", name,
                        "expected_sender")
 
@@ -749,7 +796,7 @@ class Context:
     @property
     def cert(self) -> Certificate | None:
         """The client's protection certificate."""
-        return self._get_remembered("cert")
+        return self._get_remembered("cert", Certificate)
 
     @cert.setter
     def cert(self, cert: Certificate | None) -> None:
@@ -773,7 +820,8 @@ class Context:
 
     @property
     def pkey(self) -> PrivateKey | None:
-        return self._get_remembered("pkey")
+        """The client's protection key (``set1_pkey``)."""
+        return self._get_remembered("pkey", PrivateKey)
 
     @pkey.setter
     def pkey(self, key: PrivateKey | None) -> None:
@@ -798,7 +846,8 @@ class Context:
         self._remember("reference_value", ref)
 
     @property
-    def secret_value(self):
+    def secret_value(self) -> NoReturn:
+        """The PBM shared secret; write-only (reading raises AttributeError)."""
         raise AttributeError("secret_value is write-only")
 
     @secret_value.setter
@@ -817,13 +866,14 @@ class Context:
     # -- header, extra certificates -------------------------------------------------------
     @property
     def recipient(self) -> Name | None:
-        return self._get_remembered("recipient")
+        """The recipient of requests (``set1_recipient``)."""
+        return self._get_remembered("recipient", Name)
 
     @recipient.setter
-    def recipient(self, name) -> None:
+    def recipient(self, name: Name | str | None) -> None:
         self._set_name(lib.OSSL_CMP_CTX_set1_recipient, "recipient", name, "recipient")
 
-    def _push0_itav(self, func, itav, what):
+    def _push0_itav(self, func: Callable[..., Any], itav: ITAV, what: str) -> None:
         _check_instance(itav, ITAV, what)
         self._give(func, what, itav, success=lambda rc: rc > 0)
 
@@ -833,12 +883,14 @@ class Context:
         self._geninfo.append(ITAV._copied(itav.ptr))
 
     def reset_geninfo_itavs(self) -> None:
+        """Remove the geninfo ITAVs (OpenSSL 3.0.8+)."""
         require("OSSL_CMP_CTX_reset_geninfo_ITAVs", "reset_geninfo_itavs")
         self._set(lib.OSSL_CMP_CTX_reset_geninfo_ITAVs, "geninfo reset")
         self._geninfo.clear()
 
     @property
     def geninfo_itavs(self) -> list[ITAV]:
+        """The geninfo ITAVs pushed so far (copies)."""
         if hasattr(lib, "OSSL_CMP_CTX_get0_geninfo_ITAVs"):
             with self._lock:
                 return itavs_from_stack(self._call(lib.OSSL_CMP_CTX_get0_geninfo_ITAVs),
@@ -847,6 +899,7 @@ class Context:
 
     @property
     def extra_certs_out(self) -> list[Certificate]:
+        """Extra certificates sent with each request (``set1_extraCertsOut``)."""
         return [Certificate._borrowed(c.ptr) for c in self._values.get("extra_certs_out", ())]
 
     @extra_certs_out.setter
@@ -876,18 +929,20 @@ class Context:
 
     @property
     def issuer(self) -> Name | None:
-        return self._get_remembered("issuer")
+        """The issuer for the certificate template (``set1_issuer``)."""
+        return self._get_remembered("issuer", Name)
 
     @issuer.setter
-    def issuer(self, name) -> None:
+    def issuer(self, name: Name | str | None) -> None:
         self._set_name(lib.OSSL_CMP_CTX_set1_issuer, "issuer", name, "issuer")
 
     @property
     def subject_name(self) -> Name | None:
-        return self._get_remembered("subject_name")
+        """The subject for the certificate template (``set1_subjectName``)."""
+        return self._get_remembered("subject_name", Name)
 
     @subject_name.setter
-    def subject_name(self, name) -> None:
+    def subject_name(self, name: Name | str | None) -> None:
         self._set_name(lib.OSSL_CMP_CTX_set1_subjectName, "subject_name", name,
                        "subject_name")
 
@@ -919,11 +974,12 @@ class Context:
 
     @property
     def req_extensions(self) -> Extensions | None:
+        """Extensions to request (``set0_reqExtensions``); a copy."""
         value = self._values.get("req_extensions")
         return None if value is None else Extensions.from_der(value.to_der())
 
     @req_extensions.setter
-    def req_extensions(self, exts: Extensions | dict | None) -> None:
+    def req_extensions(self, exts: Extensions | dict[str, str] | None) -> None:
         if isinstance(exts, dict):
             exts = Extensions(exts)
         _check_instance(exts, Extensions, "req_extensions", allow_none=True)
@@ -935,12 +991,14 @@ class Context:
             self._remember("req_extensions", None if exts is None else exts.copy())
 
     def req_extensions_have_san(self) -> bool:
+        """Whether ``req_extensions`` holds a subjectAltName."""
         result = self._call(lib.OSSL_CMP_CTX_reqExtensions_have_SAN)
         if result < 0:
             raise OpenSSLError("cannot inspect req_extensions", drain())
         return bool(result)
 
     def push_policy(self, policy: PolicyInfo | str) -> None:
+        """Add a certificate policy (a ``PolicyInfo`` or its OID) to the template."""
         if isinstance(policy, str):
             policy = PolicyInfo(policy)
         _check_instance(policy, PolicyInfo, "policy")
@@ -951,7 +1009,7 @@ class Context:
     @property
     def old_cert(self) -> Certificate | None:
         """The certificate to update (KUR) or revoke (RR)."""
-        return self._get_remembered("old_cert")
+        return self._get_remembered("old_cert", Certificate)
 
     @old_cert.setter
     def old_cert(self, cert: Certificate | None) -> None:
@@ -959,7 +1017,8 @@ class Context:
 
     @property
     def p10_csr(self) -> CSR | None:
-        return self._get_remembered("p10_csr")
+        """The PKCS#10 request for P10CR (``set1_p10CSR``)."""
+        return self._get_remembered("p10_csr", CSR)
 
     @p10_csr.setter
     def p10_csr(self, csr: CSR | None) -> None:
@@ -978,13 +1037,13 @@ class Context:
 
     # -- certificate confirmation ---------------------------------------------------------
     @property
-    def cert_conf_callback(self) -> Callable | None:
+    def cert_conf_callback(self) -> CertConfCallback | None:
         """callable(ctx, cert, fail_info: FailInfo) -> int | (int, str): 0 accepts the new
         certificate, FailInfo bits reject it (the text goes to the server)."""
         return self._state.cert_conf_callback
 
     @cert_conf_callback.setter
-    def cert_conf_callback(self, callback: Callable | None) -> None:
+    def cert_conf_callback(self, callback: CertConfCallback | None) -> None:
         if callback is not None and not callable(callback):
             raise TypeError("cert_conf_callback must be callable or None")
         with self._lock:
@@ -999,20 +1058,21 @@ class Context:
             self._state.cert_conf_callback = callback
 
     @property
-    def cert_conf_callback_arg(self):
+    def cert_conf_callback_arg(self) -> object:
         """Any Python object for the callback; a TrustStore here is what
         :func:`default_cert_conf` verifies the new certificate against."""
         return self._state.cert_conf_callback_arg
 
     @cert_conf_callback_arg.setter
-    def cert_conf_callback_arg(self, arg) -> None:
+    def cert_conf_callback_arg(self, arg: object) -> None:
         self._state.cert_conf_callback_arg = arg
 
     # -- results --------------------------------------------------------------------------
     @property
-    def status(self) -> PKIStatus:
-        """PKIStatus of the last response (UNSPECIFIED before any)."""
-        value = self._call(lib.OSSL_CMP_CTX_get_status)
+    def status(self) -> PKIStatus | int:
+        """PKIStatus of the last response (UNSPECIFIED before any); a plain int for a
+        value the enum lacks (a pseudo-status of a newer OpenSSL)."""
+        value: int = self._call(lib.OSSL_CMP_CTX_get_status)
         try:
             return PKIStatus(value)
         except ValueError:
@@ -1020,6 +1080,7 @@ class Context:
 
     @property
     def status_strings(self) -> list[str]:
+        """The status texts of the last response."""
         with self._lock:
             sk = self._call(lib.OSSL_CMP_CTX_get0_statusString)
             if sk == ffi.NULL:
@@ -1055,24 +1116,29 @@ class Context:
 
     @property
     def new_cert(self) -> Certificate | None:
+        """The certificate the last transaction obtained, or None."""
         with self._lock:
             ptr = self._call(lib.OSSL_CMP_CTX_get0_newCert)
             return None if ptr == ffi.NULL else Certificate._borrowed(ptr)
 
     @property
     def new_chain(self) -> list[Certificate]:
+        """The chain of ``new_cert`` (OpenSSL's ``get1_newChain``)."""
         return certs_from_stack(self._call(lib.OSSL_CMP_CTX_get1_newChain), owned=True)
 
     @property
     def ca_pubs(self) -> list[Certificate]:
+        """The CA certificates the server sent in caPubs."""
         return certs_from_stack(self._call(lib.OSSL_CMP_CTX_get1_caPubs), owned=True)
 
     @property
     def extra_certs_in(self) -> list[Certificate]:
+        """The extraCerts of the last response."""
         return certs_from_stack(self._call(lib.OSSL_CMP_CTX_get1_extraCertsIn), owned=True)
 
     # -- testing and debugging ------------------------------------------------------------
-    def _set_octets(self, func, key, value, what):
+    def _set_octets(self, func: Callable[..., Any], key: str, value: BytesLike | None,
+                    what: str) -> None:
         if value is None:
             self._set(func, what, ffi.NULL)
         else:
@@ -1089,19 +1155,21 @@ class Context:
 
     @property
     def transaction_id(self) -> bytes | None:
+        """The transactionID set through this object (for tests), or None."""
         return self._values.get("transaction_id")
 
     @transaction_id.setter
-    def transaction_id(self, tid: bytes | None) -> None:
+    def transaction_id(self, tid: BytesLike | None) -> None:
         self._set_octets(lib.OSSL_CMP_CTX_set1_transactionID, "transaction_id", tid,
                          "transaction_id")
 
     @property
     def sender_nonce(self) -> bytes | None:
+        """The senderNonce set through this object (for tests), or None."""
         return self._values.get("sender_nonce")
 
     @sender_nonce.setter
-    def sender_nonce(self, nonce: bytes | None) -> None:
+    def sender_nonce(self, nonce: BytesLike | None) -> None:
         self._set_octets(lib.OSSL_CMP_CTX_set1_senderNonce, "sender_nonce", nonce,
                          "sender_nonce")
 
@@ -1109,13 +1177,14 @@ class Context:
     def _failure(self, what: str) -> CMPError:
         """A CMPError for a failed transaction, from the drained queue and the context."""
         errors = drain()
-        status = self._call(lib.OSSL_CMP_CTX_get_status)
+        status: PKIStatus | int = self._call(lib.OSSL_CMP_CTX_get_status)
         fail = self._call(lib.OSSL_CMP_CTX_get_failInfoCode)
         try:
             status = PKIStatus(status)
         except ValueError:
             pass
-        server_status = status if isinstance(status, int) and status >= 0 else None
+        # OpenSSL keeps only valid statuses (0..6, all PKIStatus members) in the context
+        server_status = status if isinstance(status, PKIStatus) and status >= 0 else None
         lib.ERR_clear_error()
         # our own certConf callback said no: OpenSSL reports that as status "rejection" too
         by_client = any(e.lib_code == lib.ERR_LIB_CMP
@@ -1130,11 +1199,12 @@ class Context:
                         else (), rejected_by_client=by_client)
 
     @staticmethod
-    def _crm_arg(crm):
+    def _crm_arg(crm: CertRequest | None) -> CData:
         _check_instance(crm, CertRequest, "crm", allow_none=True)
         return ffi.NULL if crm is None else crm.ptr
 
-    def exec_certreq(self, req_type: ReqType, crm: CertRequest | None = None) -> Certificate:
+    def exec_certreq(self, req_type: ReqType | int,
+                     crm: CertRequest | None = None) -> Certificate:
         """Run an IR/CR/P10CR/KUR transaction (polling included); return the new
         certificate.  Raises CMPError on failure, a server rejection included."""
         req_type = _as_req_type(req_type)
@@ -1148,15 +1218,19 @@ class Context:
             return Certificate._borrowed(cert)
 
     def exec_ir(self) -> Certificate:
+        """Run an IR (initialization request) transaction; see :meth:`exec_certreq`."""
         return self.exec_certreq(ReqType.IR)
 
     def exec_cr(self) -> Certificate:
+        """Run a CR (certificate request) transaction; see :meth:`exec_certreq`."""
         return self.exec_certreq(ReqType.CR)
 
     def exec_p10cr(self) -> Certificate:
+        """Run a P10CR (PKCS#10) transaction; see :meth:`exec_certreq`."""
         return self.exec_certreq(ReqType.P10CR)
 
     def exec_kur(self) -> Certificate:
+        """Run a KUR (key update) transaction; see :meth:`exec_certreq`."""
         return self.exec_certreq(ReqType.KUR)
 
     def try_certreq(self, req_type: ReqType | int,
@@ -1166,6 +1240,7 @@ class Context:
         Returns ``(certificate, 0)`` when done, ``(None, check_after)`` while the server
         says "waiting" (call again after ``check_after`` seconds).  A negative
         ``req_type`` aborts the pending request (returns ``(None, 0)``)."""
+        req: ReqType | int
         if isinstance(req_type, int) and not isinstance(req_type, bool) and req_type < 0:
             req = -1
         else:
@@ -1178,7 +1253,8 @@ class Context:
             if result == 0:
                 raise self._failure("try_certreq")
             if result < 0:
-                return None, check_after[0]
+                waiting: int = check_after[0]
+                return None, waiting
             cert = self._call(lib.OSSL_CMP_CTX_get0_newCert)
             return (None if cert == ffi.NULL else Certificate._borrowed(cert)), 0
 
@@ -1199,7 +1275,7 @@ class Context:
             return itavs_from_stack(sk, owned=True)
 
 
-def _as_req_type(req_type) -> ReqType:
+def _as_req_type(req_type: object) -> ReqType:
     if type(req_type) is ReqType:
         return req_type
     if isinstance(req_type, bool) or not isinstance(req_type, int):
@@ -1210,7 +1286,8 @@ def _as_req_type(req_type) -> ReqType:
         raise ValueError("req_type must be IR, CR, P10CR or KUR, not %r" % (req_type,)) from None
 
 
-def default_cert_conf(ctx: Context, cert: Certificate, fail_info: int):
+def default_cert_conf(ctx: Context, cert: Certificate,
+                      fail_info: int) -> tuple[int, str | None]:
     """OpenSSL's default certConf check (``OSSL_CMP_certConf_cb``), for use inside a
     ``cert_conf_callback``: verifies ``cert`` against ``ctx.cert_conf_callback_arg`` when
     that is a TrustStore, and returns ``(fail_info, text)``."""
@@ -1236,5 +1313,6 @@ def default_cert_conf(ctx: Context, cert: Certificate, fail_info: int):
             lib.OSSL_CMP_CTX_set_certConf_cb_arg(ptr, restore)
         lib.ERR_clear_error()
     text = None if txt[0] == ffi.NULL else ffi.string(txt[0]).decode("utf-8", "replace")
-    return result, text
+    bits: int = result
+    return bits, text
 

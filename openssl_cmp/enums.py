@@ -40,6 +40,7 @@ class Option(enum.IntEnum):
 
     @property
     def c_name(self) -> str:
+        """The C name of the option (``"OSSL_CMP_OPT_KEEP_ALIVE"``)."""
         return "OSSL_CMP_OPT_" + self.name
 
 
@@ -107,7 +108,7 @@ class FailInfo(enum.IntFlag):
 
     def names(self) -> list[str]:
         """The names of the set bits, lowest first (``["BAD_REQUEST", "BAD_POP"]``)."""
-        return [m.name for m in FailInfo if m.value & self.value]
+        return [name for name, m in FailInfo.__members__.items() if m.value & self.value]
 
     @classmethod
     def from_bit(cls, bit: int) -> "FailInfo":
@@ -118,6 +119,7 @@ class FailInfo(enum.IntFlag):
 
 
 ALL_FAIL_INFO_BITS = (1 << 27) - 1
+"""Every PKIFailureInfo bit set (bits 0..26)."""
 
 
 class BodyType(enum.IntEnum):

@@ -8,9 +8,13 @@ CMP puts its diagnostics (``expected = …, actual = …``, server status texts)
 from __future__ import annotations
 
 import os
-from typing import NamedTuple, NoReturn
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, NoReturn
 
+from openssl_cmp._typing import CData
 from openssl_cmp.binding import ffi, lib, since
+
+if TYPE_CHECKING:
+    from openssl_cmp.enums import FailInfo, PKIStatus
 
 __all__ = [
     "Error",
@@ -34,6 +38,7 @@ class ErrorEntry(NamedTuple):
     lib_code: int = 0  # ERR_GET_LIB, e.g. binding.lib.ERR_LIB_CMP
 
     def __str__(self) -> str:
+        """``"lib: reason (data)"``."""
         text = "%s: %s" % (self.lib, self.reason)
         if self.data:
             text += " (%s)" % self.data
@@ -47,9 +52,9 @@ class Error(Exception):
 class OpenSSLError(Error):
     """An OpenSSL call failed; ``errors`` holds the drained error queue (oldest first)."""
 
-    def __init__(self, message: str, errors: list[ErrorEntry] | None = None):
+    def __init__(self, message: str, errors: Iterable[ErrorEntry] | None = None) -> None:
         self.errors: list[ErrorEntry] = list(errors or [])
-        self.message = message
+        self.message: str = message
         detail = "; ".join(str(e) for e in self.errors)
         super().__init__("%s: %s" % (message, detail) if detail else message)
 
@@ -70,14 +75,15 @@ class CMPError(OpenSSLError):
     (OpenSSL reports that as a rejection too).
     """
 
-    def __init__(self, message, errors=None, status=None, fail_info=None,
-                 status_strings=(), rejected_by_client=False):
-        self.status = status
-        self.rejected_by_client = rejected_by_client
-        self.fail_info = fail_info
+    def __init__(self, message: str, errors: Iterable[ErrorEntry] | None = None,
+                 status: PKIStatus | None = None, fail_info: FailInfo | None = None,
+                 status_strings: Iterable[str] = (), rejected_by_client: bool = False) -> None:
+        self.status: PKIStatus | None = status
+        self.rejected_by_client: bool = rejected_by_client
+        self.fail_info: FailInfo | None = fail_info
         self.status_strings: list[str] = list(status_strings)
         super().__init__(message, errors)
-        extra = []
+        extra: list[str] = []
         if status is not None:
             extra.append("status=%s" % status.name.lower())
         if fail_info:
@@ -85,7 +91,7 @@ class CMPError(OpenSSLError):
         if self.status_strings:
             extra.append("status_strings=%r" % self.status_strings)
         if extra:
-            self.args = ("%s [%s]" % (self.args[0], ", ".join(extra)),)
+            self.args: tuple[Any, ...] = ("%s [%s]" % (self.args[0], ", ".join(extra)),)
 
     @property
     def server_rejected(self) -> bool:
@@ -99,13 +105,13 @@ class UnsupportedError(Error, NotImplementedError):
     """The linked OpenSSL lacks the function or option; the message names the version."""
 
 
-def _string(ptr) -> str | None:
+def _string(ptr: CData) -> str | None:
     return None if ptr == ffi.NULL else ffi.string(ptr).decode("utf-8", "replace")
 
 
 def drain() -> list[ErrorEntry]:
     """Remove and return every entry of this thread's OpenSSL error queue."""
-    entries = []
+    entries: list[ErrorEntry] = []
     file_p = ffi.new("const char **")
     line_p = ffi.new("int *")
     func_p = ffi.new("const char **")
@@ -134,12 +140,12 @@ def drain() -> list[ErrorEntry]:
         ))
 
 
-def raise_openssl(message: str, cls=OpenSSLError) -> NoReturn:
+def raise_openssl(message: str, cls: type[OpenSSLError] = OpenSSLError) -> NoReturn:
     """Raise ``cls(message)`` with the drained error queue."""
     raise cls(message, drain())
 
 
-def check(ok, message: str) -> None:
+def check(ok: object, message: str) -> None:
     """Raise OpenSSLError unless ``ok`` (a C return value: 1 / non-NULL) is truthy."""
     if not ok or ok == ffi.NULL:
         raise_openssl(message)

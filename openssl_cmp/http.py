@@ -56,16 +56,23 @@ import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar, Union, cast
 
 from openssl_cmp import _http_errors
 from openssl_cmp.errors import OpenSSLError
 from openssl_cmp.message import Message
 
+if TYPE_CHECKING:
+    from openssl_cmp.server import Server
+    from openssl_cmp.tls import TLS
+
+_N = TypeVar("_N", int, float)
+
 __all__ = ["HTTPServing", "CONTENT_TYPE"]
 
 CONTENT_TYPE = "application/pkixcmp"
 MAX_REQUEST = 1 << 20  # bytes; CMP requests are a few KiB
-logger = logging.getLogger("openssl_cmp.http")
+logger: logging.Logger = logging.getLogger("openssl_cmp.http")
 
 # defaults of the limits (documented in the module docstring and docs/server.md)
 IDLE_TIMEOUT = 30.0
@@ -115,7 +122,13 @@ class _Connection:
 
     __slots__ = ("sock", "peer", "state", "thread", "linger")
 
-    def __init__(self, sock, address):
+    sock: socket.socket
+    peer: str
+    state: str
+    thread: threading.Thread | None
+    linger: bool
+
+    def __init__(self, sock: socket.socket, address: Any) -> None:
         self.sock = sock
         self.peer = "[%s]:%d" % address[:2] if ":" in address[0] else "%s:%d" % address[:2]
         self.state = _IDLE
@@ -136,7 +149,7 @@ class _Reader(io.RawIOBase):
     """The socket as a raw stream whose reads share one deadline (``arm``): a peer sending
     a byte now and then cannot stretch it, unlike a per-recv socket timeout."""
 
-    def __init__(self, sock):
+    def __init__(self, sock: socket.socket) -> None:
         super().__init__()
         self.sock = sock
         self.deadline = 0.0
@@ -149,7 +162,7 @@ class _Reader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: Any) -> int:
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise _Deadline(self.what)
@@ -164,11 +177,11 @@ class _Writer(io.RawIOBase):
     """The socket as a write stream: each response must be sent within ``timeout`` seconds
     from its first byte (``reset`` between responses)."""
 
-    def __init__(self, sock, timeout: float):
+    def __init__(self, sock: socket.socket, timeout: float) -> None:
         super().__init__()
         self.sock = sock
         self.timeout = timeout
-        self.deadline = None
+        self.deadline: float | None = None
 
     def reset(self) -> None:
         self.deadline = None
@@ -176,12 +189,13 @@ class _Writer(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data) -> int:
+    def write(self, data: Any) -> int:
         if self.deadline is None:
             self.deadline = time.monotonic() + self.timeout
+        deadline = self.deadline
         view = memoryview(data).cast("B")
         while view:
-            left = self.deadline - time.monotonic()
+            left = deadline - time.monotonic()
             if left <= 0:
                 raise _Deadline("the client did not take the response within %g s (write "
                                 "timeout)" % self.timeout)
@@ -199,19 +213,19 @@ class _HeaderBudget:
     """``rfile`` while the request line and headers are parsed: at most ``budget`` bytes
     (http.server alone would take 100 header lines of 64 KiB each)."""
 
-    def __init__(self, stream, budget: int):
+    def __init__(self, stream: BinaryIO, budget: int) -> None:
         self.stream = stream
         self.left = budget
 
     def readline(self, size: int = -1) -> bytes:
         limit = self.left + 1 if size is None or size < 0 else min(size, self.left + 1)
-        line = self.stream.readline(limit)
+        line: bytes = self.stream.readline(limit)
         self.left -= len(line)
         if self.left < 0:
             raise http.client.LineTooLong("request line and header section")
         return line
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self.stream, name)
 
 
@@ -221,33 +235,39 @@ class _Handler(BaseHTTPRequestHandler):
     # no HTTP/0.9: an unparsable request line is answered with a status line and headers
     default_request_version = "HTTP/1.0"
 
-    def __init__(self, conn: _Connection, serving: "HTTPServing"):
+    _headers_buffer: list[bytes]  # http.server's own (private) output buffer
+
+    def __init__(self, conn: _Connection, serving: HTTPServing) -> None:
         self.conn = conn
         self.serving = serving
-        super().__init__(conn.sock, conn.peer, serving)  # runs setup, handle, finish
+        # runs setup, handle, finish; the "server" is duck-typed (http.server reads nothing
+        # from it but what HTTPServing has)
+        super().__init__(conn.sock, conn.peer, cast(Any, serving))
 
     # -- plumbing -------------------------------------------------------------------------
-    def setup(self):
+    def setup(self) -> None:
         self.connection = self.request
         self._raw = _Reader(self.connection)
         self._stream = io.BufferedReader(self._raw, 16384)
         self.rfile = self._stream
-        self.wfile = _Writer(self.connection, self.serving.write_timeout)
+        # http.server only calls write() and flush() on wfile
+        self._writer = _Writer(self.connection, self.serving.write_timeout)
+        self.wfile = cast(io.BufferedIOBase, self._writer)
 
-    def finish(self):
+    def finish(self) -> None:
         pass  # the connection's thread closes the socket (see HTTPServing._serve)
 
-    def version_string(self):
+    def version_string(self) -> str:
         return self.server_version
 
-    def address_string(self):
+    def address_string(self) -> str:
         return self.conn.peer
 
-    def log_message(self, fmt, *args):  # the access log
-        logger.debug("%s " + fmt, self.conn.peer, *args)
+    def log_message(self, format: str, *args: Any) -> None:  # the access log
+        logger.debug("%s " + format, self.conn.peer, *args)
 
-    def log_error(self, fmt, *args):  # malformed requests (http.server's send_error)
-        logger.info("%s " + fmt, self.conn.peer, *args)
+    def log_error(self, format: str, *args: Any) -> None:  # malformed requests (send_error)
+        logger.info("%s " + format, self.conn.peer, *args)
 
     def _ack_now(self) -> None:
         """OpenSSL's HTTP client writes the headers and the body separately; on a kept-alive
@@ -260,14 +280,14 @@ class _Handler(BaseHTTPRequestHandler):
             except OSError:  # pragma: no cover - not a TCP socket
                 pass
 
-    def handle_one_request(self):
+    def handle_one_request(self) -> None:
         serving, conn = self.serving, self.conn
         with serving._lock:
             conn.state = _IDLE
             if serving.closing:
                 self.close_connection = True
                 return
-        self.wfile.reset()
+        self._writer.reset()
         self._raw.arm(serving.idle_timeout, "no request within %g s (idle timeout)"
                       % serving.idle_timeout)
         if not self._stream.peek(1):
@@ -276,7 +296,9 @@ class _Handler(BaseHTTPRequestHandler):
         conn.state = _READING
         self._raw.arm(serving.read_timeout, "request not complete within %g s (read "
                       "timeout)" % serving.read_timeout)
-        self.rfile = _HeaderBudget(self._stream, serving.max_header_bytes)
+        # http.server only calls readline() while it parses the header section
+        self.rfile = cast(io.BufferedIOBase,
+                          _HeaderBudget(self._stream, serving.max_header_bytes))
         try:
             super().handle_one_request()
         except http.client.LineTooLong:  # the request line alone exceeds the budget
@@ -286,7 +308,8 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.rfile = self._stream
 
-    def send_error(self, code, message=None, explain=None):
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
         self.conn.linger = True  # http.server closes after an error; the rest is unread
         super().send_error(code, message, explain)
 
@@ -312,7 +335,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(code, text.encode() + b"\n", close=True)
 
     # -- framing --------------------------------------------------------------------------
-    def _body_length(self):
+    def _body_length(self) -> Union[int, Literal[False], None]:
         """The body length the request announces, None when it announces none, or False
         after refusing the request (400: ambiguous framing; the connection closes)."""
         headers = self.headers
@@ -339,7 +362,7 @@ class _Handler(BaseHTTPRequestHandler):
         return int(value) if len(value) <= 12 else 10 ** 12  # beyond any max_request
 
     # -- methods --------------------------------------------------------------------------
-    def do_POST(self):  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         self._ack_now()  # the headers are in: let the client send its body now
         serving: HTTPServing = self.serving
         length = self._body_length()
@@ -376,13 +399,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._undecodable(body, exc)
             return
         try:
-            response, exc = serving.server._process(request)
+            response, failure = serving.server._process(request)
         except Exception as exc:  # noqa: BLE001 - the core produced no message at all
             serving._record(exc)
             self._reply(500, b"server error\n")
             return
-        if exc is not None:
-            serving._record(exc)
+        if failure is not None:
+            serving._record(failure)
         with serving._lock:
             serving.requests += 1
         self._reply(200, response.to_der(), CONTENT_TYPE)
@@ -404,7 +427,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "message: %s", self.conn.peer, exc)
         self._reply(200, answer, CONTENT_TYPE)
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self) -> None:  # noqa: N802
         length = self._body_length()
         if length is False:
             return
@@ -412,7 +435,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(405, b"CMP over HTTP uses POST\n", close=length is not None)
 
 
-def _server_ssl_context(tls) -> ssl.SSLContext | None:
+def _server_ssl_context(tls: TLS | ssl.SSLContext | None) -> ssl.SSLContext | None:
     if tls is None:
         return None
     if isinstance(tls, ssl.SSLContext):
@@ -427,7 +450,7 @@ def _server_ssl_context(tls) -> ssl.SSLContext | None:
                     % type(tls).__name__)
 
 
-def _positive(name: str, value, integer: bool = False):
+def _positive(name: str, value: _N, integer: bool = False) -> _N:
     kinds = int if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kinds):
         raise TypeError("%s must be %s, not %s" % (name, "int" if integer else "a number",
@@ -440,7 +463,7 @@ def _positive(name: str, value, integer: bool = False):
 class _Throttle:
     """Counts events; ``hit()`` returns how many to report now (0: stay quiet)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.count = 0
         self.next = 0.0
 
@@ -469,31 +492,32 @@ class HTTPServing:
     ``refused`` counts connections refused at ``max_connections``; ``connections`` is the
     number of connections open now."""
 
-    def __init__(self, server, host: str = "127.0.0.1", port: int = 0, *, tls=None,
+    def __init__(self, server: Server, host: str = "127.0.0.1", port: int = 0, *,
+                 tls: TLS | ssl.SSLContext | None = None,
                  idle_timeout: float = IDLE_TIMEOUT, read_timeout: float = READ_TIMEOUT,
                  write_timeout: float = WRITE_TIMEOUT,
                  handshake_timeout: float = HANDSHAKE_TIMEOUT,
                  max_connections: int = MAX_CONNECTIONS, backlog: int = BACKLOG,
                  max_request: int = MAX_REQUEST, max_header_bytes: int = MAX_HEADER_BYTES,
-                 close_timeout: float = CLOSE_TIMEOUT):
+                 close_timeout: float = CLOSE_TIMEOUT) -> None:
         if not isinstance(host, str) or isinstance(port, bool) or not isinstance(port, int):
             raise TypeError("host must be str and port int")
-        self.idle_timeout = _positive("idle_timeout", idle_timeout)
-        self.read_timeout = _positive("read_timeout", read_timeout)
-        self.write_timeout = _positive("write_timeout", write_timeout)
-        self.handshake_timeout = _positive("handshake_timeout", handshake_timeout)
-        self.max_connections = _positive("max_connections", max_connections, True)
-        self.backlog = _positive("backlog", backlog, True)
-        self.max_request = _positive("max_request", max_request, True)
-        self.max_header_bytes = _positive("max_header_bytes", max_header_bytes, True)
-        self.close_timeout = _positive("close_timeout", close_timeout)
+        self.idle_timeout: float = _positive("idle_timeout", idle_timeout)
+        self.read_timeout: float = _positive("read_timeout", read_timeout)
+        self.write_timeout: float = _positive("write_timeout", write_timeout)
+        self.handshake_timeout: float = _positive("handshake_timeout", handshake_timeout)
+        self.max_connections: int = _positive("max_connections", max_connections, True)
+        self.backlog: int = _positive("backlog", backlog, True)
+        self.max_request: int = _positive("max_request", max_request, True)
+        self.max_header_bytes: int = _positive("max_header_bytes", max_header_bytes, True)
+        self.close_timeout: float = _positive("close_timeout", close_timeout)
         self._ssl = _server_ssl_context(tls)
-        self.tls = tls
-        self.server = server
+        self.tls: TLS | ssl.SSLContext | None = tls
+        self.server: Server = server
         self.errors: list[BaseException] = []
-        self.requests = 0
-        self.refused = 0
-        self.closing = False
+        self.requests: int = 0
+        self.refused: int = 0
+        self.closing: bool = False
         self._closed = False
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)  # signalled when a connection ends
@@ -510,7 +534,9 @@ class HTTPServing:
             self._listener.close()
             raise
         self._wake_r.setblocking(False)
-        self.host, self.port = self._listener.getsockname()[:2]
+        address = self._listener.getsockname()
+        self.host: str = address[0]
+        self.port: int = address[1]
         self._thread = threading.Thread(target=self._accept_loop,
                                         name="openssl_cmp-http-%d" % self.port, daemon=True)
         self._thread.start()
@@ -518,6 +544,7 @@ class HTTPServing:
     # -- addresses ------------------------------------------------------------------------
     @property
     def scheme(self) -> str:
+        """``"http"``, or ``"https"`` with TLS."""
         return "http" if self._ssl is None else "https"
 
     @property
@@ -578,7 +605,7 @@ class HTTPServing:
                 raise
             self._dispatch(sock, address)
 
-    def _dispatch(self, sock, address) -> None:
+    def _dispatch(self, sock: socket.socket, address: Any) -> None:
         conn = _Connection(sock, address)
         with self._cond:
             admitted = not self.closing and len(self._connections) < self.max_connections
@@ -646,7 +673,7 @@ class HTTPServing:
             self._close_socket(conn)
             self._forget(conn)
 
-    def _log_end(self, conn: _Connection, fmt: str, *args) -> None:
+    def _log_end(self, conn: _Connection, fmt: str, *args: object) -> None:
         # expected while closing (close() shuts the sockets down): keep that quiet
         logger.log(logging.DEBUG if self.closing else logging.INFO, "%s " + fmt, conn.peer,
                    *args)
@@ -656,10 +683,11 @@ class HTTPServing:
             if self.closing:
                 raise _Deadline("server closing")
             conn.sock.settimeout(self.handshake_timeout)
-            conn.sock = self._ssl.wrap_socket(conn.sock, server_side=True,
-                                              do_handshake_on_connect=False)
+            tls_sock = cast(ssl.SSLContext, self._ssl).wrap_socket(
+                conn.sock, server_side=True, do_handshake_on_connect=False)
+            conn.sock = tls_sock
         try:
-            conn.sock.do_handshake()  # one deadline for the whole handshake
+            tls_sock.do_handshake()  # one deadline for the whole handshake
         except socket.timeout:
             raise _Deadline("not complete within %g s (handshake timeout)"
                             % self.handshake_timeout) from None
@@ -749,8 +777,8 @@ class HTTPServing:
     def __enter__(self) -> "HTTPServing":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<HTTPServing %s>" % self.url

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from openssl_cmp import _bio
 from openssl_cmp._ownership import Owned
+from openssl_cmp._typing import BytesLike, CData, PathLike, TextOrBytes
 from openssl_cmp import binding
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.errors import raise_openssl
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.types import (PrivateKeyTypes,
+                                                                 PublicKeyTypes)
 
 __all__ = ["PrivateKey", "PublicKey"]
 
@@ -16,7 +23,7 @@ _LEGACY_EC_FAST = binding.OPENSSL_VERSION_NUMBER < 0x30200000
 _KEYGEN_NAMES = {"EC": "EC", "RSA": "RSA", "ED25519": "ED25519", "ED448": "ED448"}
 
 
-def _password_arg(password):
+def _password_arg(password: TextOrBytes | None) -> CData:
     """``u`` for PEM readers.  None becomes b"" so OpenSSL never prompts on a terminal."""
     if password is None:
         return ffi.new("char[]", b"")
@@ -27,6 +34,8 @@ def _password_arg(password):
 
 
 class _Key(Owned):
+    """What private and public keys have in common."""
+
     __slots__ = ()
     _c_type = "EVP_PKEY *"
     _free = "EVP_PKEY_free"
@@ -41,7 +50,8 @@ class _Key(Owned):
     @property
     def key_size(self) -> int:
         """Size in bits (curve size for EC)."""
-        return lib.EVP_PKEY_get_bits(self.ptr)
+        bits: int = lib.EVP_PKEY_get_bits(self.ptr)
+        return bits
 
     def public_key(self) -> "PublicKey":
         """The public half, as a new public-only key."""
@@ -55,6 +65,8 @@ class PrivateKey(_Key):
 
     @classmethod
     def generate(cls, kind: str = "EC", *, curve: str = "P-256", bits: int = 2048) -> "PrivateKey":
+        """A new key: ``kind`` is ``"EC"`` (on ``curve``), ``"RSA"`` (of ``bits`` bits),
+        ``"ED25519"`` or ``"ED448"``."""
         if not isinstance(kind, str):
             raise TypeError("kind must be str, not %s" % type(kind).__name__)
         name = _KEYGEN_NAMES.get(kind.upper())
@@ -84,7 +96,8 @@ class PrivateKey(_Key):
             lib.EVP_PKEY_CTX_free(pctx)
 
     @classmethod
-    def from_pem(cls, data, password=None) -> "PrivateKey":
+    def from_pem(cls, data: TextOrBytes, password: TextOrBytes | None = None) -> "PrivateKey":
+        """A PEM private key, encrypted ones with ``password``."""
         data = _bio.to_bytes(data, "PEM data")
         ptr = _bio.pem_read(lib.PEM_read_bio_PrivateKey, data,
                             "private key (wrong password, or not a private key?)",
@@ -92,7 +105,7 @@ class PrivateKey(_Key):
         return cls._owned(ptr)
 
     @classmethod
-    def from_der(cls, data) -> "PrivateKey":
+    def from_der(cls, data: BytesLike) -> "PrivateKey":
         """An unencrypted PKCS#8 or traditional DER private key."""
         if isinstance(data, str):
             raise TypeError("DER data must be bytes, not str (PEM text goes to from_pem)")
@@ -105,21 +118,24 @@ class PrivateKey(_Key):
         return key
 
     @classmethod
-    def from_file(cls, path, password=None) -> "PrivateKey":
+    def from_file(cls, path: PathLike,
+                  password: TextOrBytes | None = None) -> "PrivateKey":
+        """A PEM or DER key file (PEM may be encrypted with ``password``)."""
         data = _bio.read_path(path, "key")
         if b"-----BEGIN" in data:
             return cls.from_pem(data, password)
         return cls.from_der(data)
 
     @classmethod
-    def from_cryptography(cls, key) -> "PrivateKey":
+    def from_cryptography(cls, key: PrivateKeyTypes) -> "PrivateKey":
+        """A copy of a ``cryptography`` private key."""
         from cryptography.hazmat.primitives import serialization
 
         der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
         return cls.from_der(der)
 
-    def to_pem(self, password=None) -> bytes:
+    def to_pem(self, password: TextOrBytes | None = None) -> bytes:
         """PKCS#8 PEM, encrypted with AES-256-CBC when a password is given."""
         if password is None:
             return _bio.pem_write(lib.PEM_write_bio_PKCS8PrivateKey, self.ptr, "private key",
@@ -141,7 +157,8 @@ class PrivateKey(_Key):
             raise_openssl("cannot DER-encode private key")
         return bio.read_all()
 
-    def to_cryptography(self):
+    def to_cryptography(self) -> PrivateKeyTypes:
+        """A copy as a ``cryptography`` private key."""
         from cryptography.hazmat.primitives import serialization
 
         return serialization.load_der_private_key(self.to_der(), None)
@@ -163,7 +180,7 @@ class PublicKey(_Key):
     _what = "public key"
 
     @classmethod
-    def from_der(cls, data) -> "PublicKey":
+    def from_der(cls, data: BytesLike) -> "PublicKey":
         """A SubjectPublicKeyInfo.  On OpenSSL < 3.2 an EC key takes the legacy decoder,
         several times faster there (the hot path of a CA issuing certificates)."""
         if _LEGACY_EC_FAST and isinstance(data, bytes) and _EC_OID in data[:24]:
@@ -174,25 +191,27 @@ class PublicKey(_Key):
         return cls._decode_der(data)
 
     @classmethod
-    def from_cryptography(cls, key) -> "PublicKey":
+    def from_cryptography(cls, key: PublicKeyTypes) -> "PublicKey":
+        """A copy of a ``cryptography`` public key."""
         from cryptography.hazmat.primitives import serialization
 
         return cls.from_der(key.public_bytes(serialization.Encoding.DER,
                                              serialization.PublicFormat.SubjectPublicKeyInfo))
 
-    def to_cryptography(self):
+    def to_cryptography(self) -> PublicKeyTypes:
+        """A copy as a ``cryptography`` public key."""
         from cryptography.hazmat.primitives import serialization
 
         return serialization.load_der_public_key(self.to_der())
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, PrivateKey):
             other = other.public_key()
         if not isinstance(other, PublicKey):
             return NotImplemented
         # keys of different types "fail" to compare and leave errors: not ours to report
         lib.ERR_set_mark()
-        equal = lib.EVP_PKEY_eq(self.ptr, other.ptr) == 1
+        equal: bool = lib.EVP_PKEY_eq(self.ptr, other.ptr) == 1
         lib.ERR_pop_to_mark()
         return equal
 

@@ -4,12 +4,18 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any, Union
 
 from openssl_cmp import _bio, _der
 from openssl_cmp._ownership import Owned
+from openssl_cmp._typing import BytesLike, CData
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.enums import ALL_FAIL_INFO_BITS, BodyType, FailInfo, PKIStatus
 from openssl_cmp.errors import raise_openssl
+
+if TYPE_CHECKING:
+    from openssl_cmp.keys import PublicKey
+    from openssl_cmp.objects import Extensions, GeneralName, Name
 
 __all__ = ["Message", "ITAV", "StatusInfo", "CertRequest"]
 
@@ -25,7 +31,7 @@ class Message(Owned):
     _what = "CMP message"
 
     @classmethod
-    def read(cls, path) -> "Message":
+    def read(cls, path: Union[str, os.PathLike[str]]) -> "Message":
         """A DER message file (as written by ``openssl cmp -reqout``)."""
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError("path must be str or os.PathLike")
@@ -33,36 +39,41 @@ class Message(Owned):
         return cls._owned(lib.OSSL_CMP_MSG_read(path_c, ffi.NULL, ffi.NULL),
                           "cannot read CMP message from %s" % path)
 
-    def write(self, path) -> None:
+    def write(self, path: Union[str, os.PathLike[str]]) -> None:
+        """Write the DER message to the file ``path``."""
         path_c = _bio.c_string(os.fspath(path), "path")
         if lib.OSSL_CMP_MSG_write(path_c, self.ptr) <= 0:
             raise_openssl("cannot write CMP message to %s" % path)
 
     @property
     def body_type(self) -> BodyType:
+        """The PKIBody choice (``BodyType.IR`` …)."""
         return BodyType(lib.OSSL_CMP_MSG_get_bodytype(self.ptr))
 
     # The header and its fields are get0 pointers into the message: each reader holds
     # ``ptr`` until it is done with them (see _ownership, "close() and threads").
     @property
     def transaction_id(self) -> bytes | None:
+        """The header's transactionID, or None."""
         ptr = self.ptr
         tid = lib.OSSL_CMP_HDR_get0_transactionID(lib.OSSL_CMP_MSG_get0_header(ptr))
         if tid == ffi.NULL:
             return None
         return ffi.buffer(lib.ASN1_STRING_get0_data(tid), lib.ASN1_STRING_length(tid))[:]
 
-    def _header(self) -> dict:
+    def _header(self) -> dict[str, Any]:
         ptr = self.ptr
         hdr = lib.OSSL_CMP_MSG_get0_header(ptr)
         return _der.pkiheader(_bio.i2d(lib.i2d_OSSL_CMP_PKIHEADER, hdr, "PKIHeader"))
 
     @property
     def sender_nonce(self) -> bytes | None:
+        """The header's senderNonce, or None."""
         return self._header().get("sender_nonce")
 
     @property
     def recip_nonce(self) -> bytes | None:
+        """The header's recipNonce, or None."""
         return self._header().get("recip_nonce")
 
     @property
@@ -71,38 +82,41 @@ class Message(Owned):
         return self._header().get("sender_kid")
 
     @property
-    def sender(self):
+    def sender(self) -> GeneralName:
         """The sender as a ``GeneralName``."""
         from openssl_cmp.objects import GeneralName
 
         return GeneralName.from_der(self._header()["sender"])
 
     @property
-    def recipient(self):
+    def recipient(self) -> GeneralName:
+        """The recipient as a ``GeneralName``."""
         from openssl_cmp.objects import GeneralName
 
         return GeneralName.from_der(self._header()["recipient"])
 
     @property
     def pvno(self) -> int:
-        return self._header()["pvno"]
+        """The protocol version number (2 or 3)."""
+        pvno: int = self._header()["pvno"]
+        return pvno
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, Message):
             return NotImplemented
         return self.to_der() == other.to_der()
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self.to_der())
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self.closed:
             return "<Message closed>"
         return "<Message %s tid=%s>" % (self.body_type.name,
                                         (self.transaction_id or b"").hex()[:16])
 
 
-def _oid_text(obj) -> str:
+def _oid_text(obj: CData) -> str:
     from openssl_cmp.objects import oid_text
 
     return oid_text(obj)
@@ -121,10 +135,10 @@ _TYPED_INFO = {
 }
 
 
-def _typed_info_oids():
+def _typed_info_oids() -> frozenset[str]:
     from openssl_cmp import binding
 
-    oids = set()
+    oids: set[str] = set()
     for version, arcs in _TYPED_INFO.items():
         if binding.OPENSSL_VERSION_NUMBER >= version:
             oids.update(_ID_IT + str(a) for a in arcs)
@@ -132,6 +146,7 @@ def _typed_info_oids():
 
 
 TYPED_INFO_OIDS = _typed_info_oids()
+"""The infoType OIDs whose values the linked OpenSSL decodes itself (see ``ITAV``)."""
 
 
 class ITAV(Owned):
@@ -142,7 +157,7 @@ class ITAV(Owned):
     _free = "OSSL_CMP_ITAV_free"
     _dup = "OSSL_CMP_ITAV_dup"
 
-    def __init__(self, type_oid: str, value_der: bytes | None = None):
+    def __init__(self, type_oid: str, value_der: bytes | bytearray | None = None) -> None:
         oid_c = _bio.c_string(type_oid, "ITAV type OID")
         if value_der is not None and not isinstance(value_der, (bytes, bytearray)):
             raise TypeError("value_der must be bytes or None, not %s"
@@ -206,9 +221,9 @@ class ITAV(Owned):
         return _bio.i2d(lib.i2d_ASN1_TYPE, value, "ITAV value")
 
     @classmethod
-    def from_der(cls, data: bytes) -> "ITAV":
+    def from_der(cls, data: BytesLike) -> "ITAV":
         """An ITAV from the DER of a whole InfoTypeAndValue."""
-        if not isinstance(data, (bytes, bytearray)):
+        if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError("DER data must be bytes")
         parts = _der.children(_der.single(bytes(data)).value)
         if not parts or parts[0].tag != 0x06:
@@ -219,22 +234,23 @@ class ITAV(Owned):
         """The DER of the whole InfoTypeAndValue."""
         return _itav_codec().encode(self)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, ITAV):
             return NotImplemented
         return (self.type, self.value_der) == (other.type, other.value_der)
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((self.type, self.value_der))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self.closed:
             return "<ITAV closed>"
         value = self.value_der
         return "<ITAV %s%s>" % (self.name, "" if value is None else " %d bytes" % len(value))
 
 
-def itavs_from_stack(sk, owned: bool) -> list[ITAV]:
+def itavs_from_stack(sk: CData, owned: bool) -> list[ITAV]:
+    """A list of ITAVs from a ``STACK_OF(OSSL_CMP_ITAV)`` (freed afterwards if ``owned``)."""
     from openssl_cmp.objects import list_from_stack
 
     return list_from_stack(ITAV, sk, owned, "OSSL_CMP_ITAV")
@@ -242,11 +258,20 @@ def itavs_from_stack(sk, owned: bool) -> list[ITAV]:
 
 class StatusInfo:
     """A PKIStatusInfo as a Python value: ``StatusInfo(PKIStatus.REJECTION,
-    FailInfo.BAD_REQUEST, "no")``.  ``text`` may be a str or a list of str."""
+    FailInfo.BAD_REQUEST, "no")``.  ``text`` may be a str or a list of str.
+
+    ``status`` is a :class:`PKIStatus`; only a status received from a peer (in a handler's
+    ``status`` argument) can be a plain int, when its value is outside the enum.
+    ``fail_info`` is a :class:`FailInfo`, ``texts`` the status strings."""
 
     __slots__ = ("status", "fail_info", "texts")
 
-    def __init__(self, status, fail_info=0, text=None):
+    status: PKIStatus | int
+    fail_info: FailInfo
+    texts: list[str]
+
+    def __init__(self, status: PKIStatus | int, fail_info: FailInfo | int = 0,
+                 text: str | list[str] | tuple[str, ...] | None = None) -> None:
         if isinstance(status, bool) or not isinstance(status, int):
             raise TypeError("status must be a PKIStatus or int, not %s" % type(status).__name__)
         if not 0 <= status <= 6:
@@ -256,7 +281,7 @@ class StatusInfo:
         if not 0 <= fail_info <= ALL_FAIL_INFO_BITS:
             raise ValueError("fail_info has bits outside PKIFailureInfo: %#x" % fail_info)
         if text is None:
-            texts = []
+            texts: list[str] = []
         elif isinstance(text, str):
             texts = [text]
         elif isinstance(text, (list, tuple)) and all(isinstance(t, str) for t in text):
@@ -276,7 +301,7 @@ class StatusInfo:
         return self.texts[0] if self.texts else None
 
     @classmethod
-    def _from_c(cls, pkisi) -> "StatusInfo":
+    def _from_c(cls, pkisi: CData) -> "StatusInfo":
         """From a borrowed ``OSSL_CMP_PKISI *`` (no getters in C: read its DER)."""
         status, fail_info, texts = _der.pkistatusinfo(
             _bio.i2d(lib.i2d_OSSL_CMP_PKISI, pkisi, "PKIStatusInfo"))
@@ -286,7 +311,7 @@ class StatusInfo:
         obj.texts = texts
         return obj
 
-    def _to_c(self):
+    def _to_c(self) -> CData:
         """A new ``OSSL_CMP_PKISI *`` (the caller, usually OpenSSL, frees it)."""
         if len(self.texts) <= 1:  # the common case: OpenSSL's constructor
             text = self.texts[0].encode("utf-8") if self.texts else ffi.NULL
@@ -300,6 +325,7 @@ class StatusInfo:
         return si
 
     def __str__(self) -> str:
+        """As OpenSSL prints it: ``PKIStatus: rejection; PKIFailureInfo: …``."""
         si = self._to_c()
         try:
             buf = ffi.new("char[]", lib.OSSL_CMP_PKISI_BUFLEN)
@@ -309,21 +335,22 @@ class StatusInfo:
         finally:
             lib.OSSL_CMP_PKISI_free(si)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, StatusInfo):
             return NotImplemented
         return (self.status, self.fail_info, self.texts) == \
             (other.status, other.fail_info, other.texts)
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((self.status, int(self.fail_info), tuple(self.texts)))
 
-    def __repr__(self):
-        return "StatusInfo(%s, %s, %r)" % (self.status.name, self.fail_info.names() or 0,
-                                          self.texts)
+    def __repr__(self) -> str:
+        status = self.status
+        name = status.name if isinstance(status, PKIStatus) else status
+        return "StatusInfo(%s, %s, %r)" % (name, self.fail_info.names() or 0, self.texts)
 
 
-def _tmpl_public_key_der(tmpl) -> bytes | None:
+def _tmpl_public_key_der(tmpl: CData) -> bytes | None:
     """SubjectPublicKeyInfo DER of a CertTemplate, without the 3.2+ getter: the template's
     ``publicKey [6] IMPLICIT SubjectPublicKeyInfo`` with the tag put back to SEQUENCE."""
     seq = _der.single(_bio.i2d(lib.i2d_OSSL_CRMF_CERTTEMPLATE, tmpl, "CertTemplate"))
@@ -346,19 +373,22 @@ class CertRequest(Owned):
 
     @property
     def cert_req_id(self) -> int:
-        return lib.OSSL_CRMF_MSG_get_certReqId(self.ptr)
+        """The certReqId."""
+        cert_req_id: int = lib.OSSL_CRMF_MSG_get_certReqId(self.ptr)
+        return cert_req_id
 
     # The template and its fields are get0 pointers into the request: each reader holds
     # ``ptr`` until it is done with them (see _ownership, "close() and threads").
     @staticmethod
-    def _tmpl(ptr):
+    def _tmpl(ptr: CData) -> CData:
         tmpl = lib.OSSL_CRMF_MSG_get0_tmpl(ptr)
         if tmpl == ffi.NULL:
             raise_openssl("CRMF message has no certificate template")
         return tmpl
 
     @property
-    def subject(self):
+    def subject(self) -> Name | None:
+        """The requested subject (a copy), or None."""
         from openssl_cmp.objects import Name
 
         ptr = self.ptr
@@ -366,7 +396,8 @@ class CertRequest(Owned):
         return None if name == ffi.NULL else Name._copied(ffi.cast("X509_NAME *", name))
 
     @property
-    def issuer(self):
+    def issuer(self) -> Name | None:
+        """The requested issuer (a copy), or None."""
         from openssl_cmp.objects import Name
 
         ptr = self.ptr
@@ -375,6 +406,7 @@ class CertRequest(Owned):
 
     @property
     def serial_number(self) -> int | None:
+        """The requested serial number, or None."""
         from openssl_cmp.objects import _asn1_integer_to_int
 
         ptr = self.ptr
@@ -382,12 +414,13 @@ class CertRequest(Owned):
         return None if serial == ffi.NULL else _asn1_integer_to_int(serial)
 
     @property
-    def public_key(self):
+    def public_key(self) -> PublicKey | None:
         """The requested public key (``PublicKey``), or None."""
         from openssl_cmp.keys import PublicKey
 
         ptr = self.ptr
         tmpl = self._tmpl(ptr)
+        der: bytes | None
         if hasattr(lib, "OSSL_CRMF_CERTTEMPLATE_get0_publicKey"):
             pub = lib.OSSL_CRMF_CERTTEMPLATE_get0_publicKey(tmpl)
             if pub == ffi.NULL:
@@ -400,7 +433,7 @@ class CertRequest(Owned):
         return PublicKey.from_der(der)
 
     @property
-    def extensions(self):
+    def extensions(self) -> Extensions | None:
         """The requested extensions (``Extensions``), or None."""
         from openssl_cmp.objects import Extensions
 
@@ -411,7 +444,7 @@ class CertRequest(Owned):
         return Extensions.from_der(_bio.i2d(lib.i2d_X509_EXTENSIONS, exts, "extensions"))
 
     @property
-    def old_cert_id(self):
+    def old_cert_id(self) -> tuple[Name, int] | None:
         """``(issuer Name, serial int)`` of the oldCertID control (KUR), or None."""
         from openssl_cmp.objects import Name, _asn1_integer_to_int
 
@@ -424,7 +457,7 @@ class CertRequest(Owned):
         return (Name._copied(ffi.cast("X509_NAME *", issuer)),
                 _asn1_integer_to_int(serial))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self.closed:
             return "<CertRequest closed>"
         return "<CertRequest id=%d subject=%s>" % (self.cert_req_id, self.subject)
@@ -435,7 +468,7 @@ class _ItavCodec:
     an unprotected GENM carries the ITAV into a private server (decode), and that server's
     GENP carries an ITAV out as DER (encode)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         from openssl_cmp.enums import LogLevel, Option
         from openssl_cmp.server import Server
 
@@ -446,9 +479,10 @@ class _ItavCodec:
         self._server.ctx.log_verbosity = LogLevel.EMERG
         self._local = __import__("threading").local()
 
-    def _genm(self, request, itavs):
+    def _genm(self, request: Message, itavs: list[ITAV]) -> list[ITAV]:
         self._local.received = itavs
-        return self._local.reply
+        reply: list[ITAV] = self._local.reply
+        return reply
 
     def _request(self, itavs_der: bytes) -> Message:
         import os
@@ -473,7 +507,7 @@ class _ItavCodec:
                                "infoType", exc.errors) from None
         try:
             self._server.process(request)
-            received = self._local.received
+            received: list[ITAV] | None = self._local.received
         finally:
             self._local.received = None  # the codec keeps no ITAV alive
         if not received:

@@ -11,19 +11,26 @@ from __future__ import annotations
 import datetime
 import hashlib
 import os
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, TypeVar
 
 from openssl_cmp import _bio, _names
 from openssl_cmp._ownership import Owned
+from openssl_cmp._typing import CData, PathLike, TextOrBytes
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.errors import Error, raise_openssl
 from openssl_cmp.keys import PrivateKey, PublicKey
 
+if TYPE_CHECKING:
+    from cryptography import x509
+
 __all__ = ["Certificate", "CRL", "Name", "GeneralName", "TrustStore", "CSR", "Extensions",
            "PolicyInfo"]
 
+_O = TypeVar("_O", bound=Owned)
+_E = TypeVar("_E", bound="Extensions")
 
-def _asn1_time(ptr) -> datetime.datetime:
+
+def _asn1_time(ptr: CData) -> datetime.datetime:
     """ASN1_TIME (UTCTime or GeneralizedTime, as DER requires: ...Z) -> aware datetime."""
     raw = ffi.string(ffi.cast("char *", lib.ASN1_STRING_get0_data(ptr)),
                      lib.ASN1_STRING_length(ptr)).decode("ascii")
@@ -31,7 +38,7 @@ def _asn1_time(ptr) -> datetime.datetime:
     return datetime.datetime.strptime(raw, fmt).replace(tzinfo=datetime.timezone.utc)
 
 
-def _asn1_integer_to_int(ptr) -> int:
+def _asn1_integer_to_int(ptr: CData) -> int:
     bn = lib.ASN1_INTEGER_to_BN(ptr, ffi.NULL)
     if bn == ffi.NULL:
         raise_openssl("cannot read an ASN.1 INTEGER")
@@ -45,7 +52,7 @@ def _asn1_integer_to_int(ptr) -> int:
         lib.BN_free(bn)
 
 
-def int_to_asn1_integer(value: int):
+def int_to_asn1_integer(value: int) -> CData:
     """A new ``ASN1_INTEGER *`` (caller frees) for a Python int."""
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError("serial number must be int, not %s" % type(value).__name__)
@@ -64,7 +71,7 @@ def int_to_asn1_integer(value: int):
         lib.BN_free(bn)
 
 
-def oid_text(obj) -> str:
+def oid_text(obj: CData) -> str:
     """Dotted text of an ``ASN1_OBJECT *``, however long."""
     n = lib.OBJ_obj2txt(ffi.NULL, 0, obj, 1)
     if n <= 0:
@@ -74,7 +81,8 @@ def oid_text(obj) -> str:
     return ffi.string(buf).decode("ascii")
 
 
-def asn1_string_bytes(ptr) -> bytes:
+def asn1_string_bytes(ptr: CData) -> bytes:
+    """The contents of an ``ASN1_STRING *`` (which the caller holds)."""
     return ffi.buffer(lib.ASN1_STRING_get0_data(ptr), lib.ASN1_STRING_length(ptr))[:]
 
 
@@ -92,7 +100,7 @@ class Certificate(Owned):
     _what = "certificate"
 
     @classmethod
-    def list_from_pem(cls, data) -> list:
+    def list_from_pem(cls, data: TextOrBytes) -> list[Certificate]:
         """Every certificate of a PEM bundle, in order."""
         data = _bio.to_bytes(data, "PEM data")
         marker = b"-----BEGIN CERTIFICATE-----"
@@ -102,7 +110,8 @@ class Certificate(Owned):
         return [cls.from_pem(c) for c in chunks]
 
     @classmethod
-    def create(cls, subject, public_key, signing_key: PrivateKey, *,
+    def create(cls, subject: Name | str, public_key: PublicKey | PrivateKey,
+               signing_key: PrivateKey, *,
                issuer: "Certificate | None" = None, serial_number: int | None = None,
                days: int = 365, extensions: "Extensions | None" = None,
                ca: bool = False) -> "Certificate":
@@ -186,12 +195,14 @@ class Certificate(Owned):
         return cert
 
     @classmethod
-    def from_cryptography(cls, cert) -> "Certificate":
+    def from_cryptography(cls, cert: x509.Certificate) -> "Certificate":
+        """A copy of a ``cryptography`` certificate."""
         from cryptography.hazmat.primitives import serialization
 
         return cls.from_der(cert.public_bytes(serialization.Encoding.DER))
 
-    def to_cryptography(self):
+    def to_cryptography(self) -> x509.Certificate:
+        """A copy as a ``cryptography`` certificate."""
         from cryptography import x509
 
         return x509.load_der_x509_certificate(self.to_der())
@@ -200,36 +211,44 @@ class Certificate(Owned):
     # them: see _ownership, "close() and threads".
     @property
     def subject(self) -> "Name":
+        """The subject name (a copy)."""
         ptr = self.ptr
         return Name._copied(lib.X509_get_subject_name(ptr))
 
     @property
     def issuer(self) -> "Name":
+        """The issuer name (a copy)."""
         ptr = self.ptr
         return Name._copied(lib.X509_get_issuer_name(ptr))
 
     @property
     def serial_number(self) -> int:
+        """The serial number."""
         ptr = self.ptr
         return _asn1_integer_to_int(lib.X509_get0_serialNumber(ptr))
 
     @property
     def not_valid_before(self) -> datetime.datetime:
+        """Start of the validity period (an aware UTC datetime)."""
         ptr = self.ptr
         return _asn1_time(lib.X509_get0_notBefore(ptr))
 
     @property
     def not_valid_after(self) -> datetime.datetime:
+        """End of the validity period (an aware UTC datetime)."""
         ptr = self.ptr
         return _asn1_time(lib.X509_get0_notAfter(ptr))
 
     def public_key(self) -> PublicKey:
+        """The subject's public key."""
         return PublicKey._owned(lib.X509_get_pubkey(self.ptr), "certificate has no public key")
 
     def fingerprint(self, algorithm: str = "sha256") -> bytes:
+        """The digest of the DER encoding (any :func:`hashlib.new` algorithm name)."""
         return hashlib.new(algorithm, self.to_der()).digest()
 
     def extensions(self) -> "Extensions":
+        """The certificate's extensions (a copy)."""
         ptr = self.ptr
         exts = lib.X509_get0_extensions(ptr)
         if exts == ffi.NULL:
@@ -242,14 +261,15 @@ class Certificate(Owned):
         ptr, issuer_ptr = self.ptr, issuer.ptr  # held: the issuer's key is a get0 pointer
         if lib.X509_check_issued(issuer_ptr, ptr) != 0:  # X509_V_OK == 0
             return False
-        ok = lib.X509_verify(ptr, lib.X509_get0_pubkey(issuer_ptr)) == 1
+        ok: bool = lib.X509_verify(ptr, lib.X509_get0_pubkey(issuer_ptr)) == 1
         lib.ERR_clear_error()  # a failed verify leaves an expected error behind
         return ok
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, Certificate):
             return NotImplemented
-        return lib.X509_cmp(self.ptr, other.ptr) == 0
+        equal: bool = lib.X509_cmp(self.ptr, other.ptr) == 0
+        return equal
 
     def __hash__(self) -> int:
         return hash(self.fingerprint())
@@ -284,7 +304,7 @@ class Name(Owned):
     _i2d = "i2d_X509_NAME"
 
     @classmethod
-    def _build(cls, rdns, text) -> "Name":
+    def _build(cls, rdns: list[list[tuple[str, _names.Value]]], text: str) -> "Name":
         name = cls._owned(lib.X509_NAME_new())
         for rdn in rdns:
             for i, (attr, value) in enumerate(rdn):
@@ -315,34 +335,40 @@ class Name(Owned):
 
     @classmethod
     def from_rfc4514(cls, text: str) -> "Name":
+        """The RFC 4514 form: ``CN=a,O=b`` (most significant RDN last)."""
         if not isinstance(text, str):
             raise TypeError("name must be str, not %s" % type(text).__name__)
         return cls._build(_names.parse_rfc4514(text), text)
 
     @classmethod
-    def from_cryptography(cls, name) -> "Name":
+    def from_cryptography(cls, name: x509.Name) -> "Name":
+        """A copy of a ``cryptography`` name."""
         return cls.from_der(name.public_bytes())
 
-    def to_cryptography(self):
+    def to_cryptography(self) -> x509.Name:
+        """A copy as a ``cryptography`` name."""
         from cryptography import x509
         from cryptography.x509.oid import ObjectIdentifier
 
-        rdns: dict = {}
+        rdns: dict[int, list[Any]] = {}
         for index, oid, value in self.entries():
             rdns.setdefault(index, []).append(x509.NameAttribute(ObjectIdentifier(oid), value))
         return x509.Name([x509.RelativeDistinguishedName(attrs)
                           for _, attrs in sorted(rdns.items())])
 
     def __str__(self) -> str:
+        """RFC 4514 text (as OpenSSL's ``XN_FLAG_RFC2253`` prints it)."""
         bio = _bio.MemBIO()
         if lib.X509_NAME_print_ex(bio.bio, self.ptr, 0, lib.XN_FLAG_RFC2253) < 0:
             raise_openssl("cannot print name")
         return bio.read_all().decode("utf-8")
 
     def __len__(self) -> int:
-        return lib.X509_NAME_entry_count(self.ptr)
+        """The number of attributes."""
+        count: int = lib.X509_NAME_entry_count(self.ptr)
+        return count
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, str):
             try:
                 other = as_name(other, "name")
@@ -351,19 +377,20 @@ class Name(Owned):
                 return False
         if not isinstance(other, Name):
             return NotImplemented
-        return lib.X509_NAME_cmp(self.ptr, other.ptr) == 0
+        equal: bool = lib.X509_NAME_cmp(self.ptr, other.ptr) == 0
+        return equal
 
     def __hash__(self) -> int:
         # X509_NAME_cmp compares canonical encodings (case and spaces folded): hash those
         ok = ffi.new("int *")
-        value = lib.X509_NAME_hash_ex(self.ptr, ffi.NULL, ffi.NULL, ok)
+        value: int = lib.X509_NAME_hash_ex(self.ptr, ffi.NULL, ffi.NULL, ok)
         if not ok[0]:
             raise_openssl("cannot hash name")
         return value
 
     def entries(self) -> list[tuple[int, str, str]]:
         """``(rdn index, dotted OID, value)`` for each attribute, in DER order."""
-        out = []
+        out: list[tuple[int, str, str]] = []
         ptr = self.ptr  # held while its entries (get0 pointers) are read
         for i in range(lib.X509_NAME_entry_count(ptr)):
             entry = lib.X509_NAME_get_entry(ptr, i)
@@ -377,7 +404,7 @@ class Name(Owned):
         return "<Name %r>" % (str(self) if not self.closed else "closed")
 
 
-def as_name(value, what: str) -> Name:
+def as_name(value: Name | str, what: str) -> Name:
     """A Name from a Name or a string in either text form."""
     if isinstance(value, Name):
         return value
@@ -412,22 +439,27 @@ class GeneralName(Owned):
 
     @classmethod
     def dns(cls, value: str) -> "GeneralName":
+        """A dNSName."""
         return cls._a2i("DNS", value)
 
     @classmethod
     def ip(cls, value: str) -> "GeneralName":
+        """An iPAddress (IPv4 or IPv6 text)."""
         return cls._a2i("IP", value)
 
     @classmethod
     def uri(cls, value: str) -> "GeneralName":
+        """A uniformResourceIdentifier."""
         return cls._a2i("URI", value)
 
     @classmethod
     def email(cls, value: str) -> "GeneralName":
+        """An rfc822Name."""
         return cls._a2i("EMAIL", value)
 
     @classmethod
-    def directory(cls, name) -> "GeneralName":
+    def directory(cls, name: Name | str) -> "GeneralName":
+        """A directoryName (a :class:`Name`, or a name in either text form)."""
         name = as_name(name, "directory name")
         gen = cls._owned(lib.GENERAL_NAME_new())
         copy = lib.X509_NAME_dup(name.ptr)
@@ -456,11 +488,12 @@ class GeneralName(Owned):
 
 
     def __str__(self) -> str:
+        """As OpenSSL prints it: ``DNS:a.example``."""
         bio = _bio.MemBIO()
         lib.GENERAL_NAME_print(bio.bio, self.ptr)
         return bio.read_all().decode("utf-8", "replace")
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, GeneralName):
             return NotImplemented
         return self.to_der() == other.to_der()
@@ -472,7 +505,8 @@ class GeneralName(Owned):
         return "<GeneralName %s>" % (str(self) if not self.closed else "closed")
 
 
-def as_general_name(value, what="subject alt name") -> GeneralName:
+def as_general_name(value: GeneralName | str, what: str = "subject alt name") -> GeneralName:
+    """A GeneralName from a GeneralName or its text form (``"DNS:a.example"``)."""
     if isinstance(value, GeneralName):
         return value
     if isinstance(value, str):
@@ -488,7 +522,7 @@ class TrustStore(Owned):
     _free = "X509_STORE_free"
     _up_ref = "X509_STORE_up_ref"
 
-    def __init__(self, certs: Iterable[Certificate] = (), *, flags: int = 0):
+    def __init__(self, certs: Iterable[Certificate] = (), *, flags: int = 0) -> None:
         certs = list(certs)
         for cert in certs:
             _bio.check_instance(cert, Certificate, "trusted certificate")
@@ -506,7 +540,7 @@ class TrustStore(Owned):
             self.add(cert)
 
     @classmethod
-    def from_file(cls, path) -> "TrustStore":
+    def from_file(cls, path: PathLike) -> "TrustStore":
         """Every certificate (and CRL) of a PEM file."""
         if not isinstance(path, (str, bytes, os.PathLike)):
             raise TypeError("path must be str, bytes or os.PathLike, not %s"
@@ -517,15 +551,17 @@ class TrustStore(Owned):
         store = cls()
         if lib.X509_STORE_load_file(store.ptr, path_c) != 1:
             store.close()
-            raise_openssl("cannot load trust anchors from %s" % path)
+            raise_openssl("cannot load trust anchors from %s" % str(path))
         return store
 
     def add(self, cert: Certificate) -> None:
+        """Add a trust anchor."""
         _bio.check_instance(cert, Certificate, "certificate")
         if lib.X509_STORE_add_cert(self.ptr, cert.ptr) != 1:
             raise_openssl("cannot add certificate to the trust store")
 
     def add_crl(self, crl: CRL) -> None:
+        """Add a CRL (used when CRL checking is enabled by the flags)."""
         _bio.check_instance(crl, CRL, "crl")
         if lib.X509_STORE_add_crl(self.ptr, crl.ptr) != 1:
             raise_openssl("cannot add CRL to the trust store")
@@ -537,16 +573,18 @@ class TrustStore(Owned):
 
     @property
     def certs(self) -> list[Certificate]:
+        """The certificates in the store (new references)."""
         return certs_from_stack(lib.X509_STORE_get1_all_certs(self.ptr), owned=True)
 
     def __len__(self) -> int:
+        """The number of certificates in the store."""
         return len(self.certs)
 
     def __repr__(self) -> str:
         return "<TrustStore %d certs>" % len(self) if not self.closed else "<TrustStore closed>"
 
 
-def list_from_stack(cls, sk, owned: bool, kind: str) -> list:
+def list_from_stack(cls: type[_O], sk: CData, owned: bool, kind: str) -> list[_O]:
     """A Python list of ``cls`` objects (each with its own reference or copy) from a
     ``STACK_OF(kind)``; an owned stack (a get1 result) is freed afterwards."""
     if sk == ffi.NULL:
@@ -560,7 +598,8 @@ def list_from_stack(cls, sk, owned: bool, kind: str) -> list:
             getattr(lib, "sk_%s_pop_free" % kind)(sk, ffi.addressof(lib, cls._free))
 
 
-def certs_from_stack(sk, owned: bool) -> list[Certificate]:
+def certs_from_stack(sk: CData, owned: bool) -> list[Certificate]:
+    """A list of Certificates from a ``STACK_OF(X509)`` (see :func:`list_from_stack`)."""
     return list_from_stack(Certificate, sk, owned, "X509")
 
 
@@ -570,16 +609,16 @@ class CertStack:
     its certificates: it holds their cdata instead, so a concurrent ``close()`` of one of
     them cannot free it while the stack is in use."""
 
-    def __init__(self, certs, what: str):
+    def __init__(self, certs: Certificate | Iterable[Certificate] | None, what: str) -> None:
         if certs is None:
             certs = ()
         if isinstance(certs, Certificate):
             certs = (certs,)
-        self.certs = list(certs)
+        self.certs: list[Certificate] = list(certs)
         for c in self.certs:
             _bio.check_instance(c, Certificate, what)
 
-    def __enter__(self):
+    def __enter__(self) -> CData:
         ptrs = [c.ptr for c in self.certs]
         sk = lib.sk_X509_new_null()
         if sk == ffi.NULL:
@@ -588,10 +627,11 @@ class CertStack:
             if lib.sk_X509_push(sk, ptr) <= 0:
                 lib.sk_X509_free(sk)
                 raise_openssl("cannot build a certificate stack")
-        self.sk, self._ptrs = sk, ptrs
+        self.sk: CData = sk
+        self._ptrs: list[CData] | None = ptrs
         return sk
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         lib.sk_X509_free(self.sk)  # the certificates stay owned by their Python objects
         self._ptrs = None
 
@@ -609,26 +649,29 @@ class CSR(Owned):
     _what = "CSR"
 
     @classmethod
-    def from_cryptography(cls, csr) -> "CSR":
+    def from_cryptography(cls, csr: x509.CertificateSigningRequest) -> "CSR":
+        """A copy of a ``cryptography`` CSR."""
         from cryptography.hazmat.primitives import serialization
 
         return cls.from_der(csr.public_bytes(serialization.Encoding.DER))
 
     @classmethod
-    def build(cls, subject, key: PrivateKey, sans: Iterable = (), extensions=None) -> "CSR":
+    def build(cls, subject: Name | str, key: PrivateKey,
+              sans: Iterable[GeneralName | str] = (),
+              extensions: Extensions | None = None) -> "CSR":
         """A CSR for ``subject`` signed by ``key`` (SHA-256; none for EdDSA), with optional
         subjectAltNames (``GeneralName`` or ``"DNS:…"`` strings) and ``Extensions``."""
         subject = as_name(subject, "subject")
         _bio.check_instance(key, PrivateKey, "key")
-        sans = [as_general_name(s) for s in sans]
+        san_list = [as_general_name(s) for s in sans]
         if extensions is not None:
             _bio.check_instance(extensions, Extensions, "extensions")
-            if sans and extensions.has_san:
+            if san_list and extensions.has_san:
                 raise ValueError("subjectAltName given both in sans and in extensions")
         exts = Extensions.from_der(extensions.to_der()) if extensions is not None \
             else Extensions({})
-        if sans:
-            exts._append(san_extension(sans))
+        if san_list:
+            exts._append(san_extension(san_list))
         req = cls._owned(lib.X509_REQ_new())
         try:
             ok = (lib.X509_REQ_set_version(req.ptr, 0) == 1
@@ -645,20 +688,24 @@ class CSR(Owned):
             raise
         return req
 
-    def to_cryptography(self):
+    def to_cryptography(self) -> x509.CertificateSigningRequest:
+        """A copy as a ``cryptography`` CSR."""
         from cryptography import x509
 
         return x509.load_der_x509_csr(self.to_der())
 
     @property
     def subject(self) -> Name:
+        """The subject name (a copy)."""
         ptr = self.ptr  # held: the name is a get0 pointer
         return Name._copied(lib.X509_REQ_get_subject_name(ptr))
 
     def public_key(self) -> PublicKey:
+        """The requested public key."""
         return PublicKey._owned(lib.X509_REQ_get_pubkey(self.ptr), "CSR has no public key")
 
     def extensions(self) -> "Extensions":
+        """The requested extensions (empty when there are none)."""
         sk = lib.X509_REQ_get_extensions(self.ptr)
         if sk == ffi.NULL:
             lib.ERR_clear_error()
@@ -668,21 +715,21 @@ class CSR(Owned):
         finally:
             lib.sk_X509_EXTENSION_pop_free(sk, ffi.addressof(lib, "X509_EXTENSION_free"))
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, CSR):
             return NotImplemented
         return self.to_der() == other.to_der()
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self.to_der())
 
 
-def _digest_for(key) -> object:
+def _digest_for(key: PrivateKey) -> CData:
     # EdDSA signs the message itself: OpenSSL wants no digest for it.
     return ffi.NULL if key.key_type in ("ED25519", "ED448") else lib.EVP_sha256()
 
 
-def san_extension(sans, critical: bool = False):
+def san_extension(sans: Iterable[GeneralName], critical: bool = False) -> CData:
     """A new ``X509_EXTENSION *`` subjectAltName for GeneralNames (caller frees)."""
     sk = lib.sk_GENERAL_NAME_new_null()
     if sk == ffi.NULL:
@@ -712,7 +759,7 @@ class Extensions(Owned):
     _d2i = "d2i_X509_EXTENSIONS"
     _i2d = "i2d_X509_EXTENSIONS"
 
-    def __init__(self, extensions: Mapping[str, str] | Iterable = ()):
+    def __init__(self, extensions: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
         items = list(extensions.items()) if isinstance(extensions, Mapping) else list(extensions)
         sk = lib.sk_X509_EXTENSION_new_null()
         if sk == ffi.NULL:
@@ -736,7 +783,7 @@ class Extensions(Owned):
                 raise_openssl("cannot add extension")
 
     @classmethod
-    def _owned(cls, ptr, what=""):
+    def _owned(cls: type[_E], ptr: CData, what: str = "") -> _E:
         if ptr == ffi.NULL:
             raise_openssl(what or "cannot create Extensions")
         self = object.__new__(cls)
@@ -744,35 +791,38 @@ class Extensions(Owned):
         return self
 
 
-    def _append(self, ext) -> None:
+    def _append(self, ext: CData) -> None:
         """Append an ``X509_EXTENSION *`` this object takes over (internal building)."""
         if lib.sk_X509_EXTENSION_push(self.ptr, ext) <= 0:
             lib.X509_EXTENSION_free(ext)
             raise_openssl("cannot add extension")
 
     def copy(self) -> "Extensions":
+        """An independent copy."""
         return Extensions.from_der(self.to_der())
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: object) -> "Extensions":
         return self.copy()
 
-    def _new_reference(self):
+    def _new_reference(self) -> CData:
         """A deep copy that C may own (set0_reqExtensions)."""
         ptr, _ = _bio.d2i(lib.d2i_X509_EXTENSIONS, self.to_der(), "extensions")
         return ptr
 
-    def _release_reference(self, ptr) -> None:
+    def _release_reference(self, ptr: CData) -> None:
         _free_extensions(ptr)
 
     def __len__(self) -> int:
-        return lib.sk_X509_EXTENSION_num(self.ptr)
+        """The number of extensions."""
+        count: int = lib.sk_X509_EXTENSION_num(self.ptr)
+        return count
 
     def names(self) -> list[str]:
         """Short names (or dotted OIDs) of the extensions, in order."""
         return _extension_names(self.ptr)
 
     @staticmethod
-    def _ext(ptr, index: int):
+    def _ext(ptr: CData, index: int) -> CData:
         """Extension ``index`` of the stack ``ptr`` (a get0 pointer: the caller holds
         ``ptr`` while it uses it)."""
         if isinstance(index, bool) or not isinstance(index, int):
@@ -785,6 +835,7 @@ class Extensions(Owned):
         return lib.sk_X509_EXTENSION_value(ptr, index)
 
     def critical(self, index: int) -> bool:
+        """Whether extension ``index`` is critical."""
         ptr = self.ptr
         return bool(lib.X509_EXTENSION_get_critical(self._ext(ptr, index)))
 
@@ -800,28 +851,30 @@ class Extensions(Owned):
 
     @property
     def has_san(self) -> bool:
-        return lib.X509v3_get_ext_by_NID(self.ptr, lib.NID_subject_alt_name, -1) >= 0
+        """Whether a subjectAltName extension is present."""
+        found: bool = lib.X509v3_get_ext_by_NID(self.ptr, lib.NID_subject_alt_name, -1) >= 0
+        return found
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, Extensions):
             return NotImplemented
         return self.to_der() == other.to_der()
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self.to_der())
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<Extensions %s>" % (self.names() if not self.closed else "closed")
 
 
-def _free_extensions(sk):
+def _free_extensions(sk: CData) -> None:
     lib.sk_X509_EXTENSION_pop_free(sk, ffi.addressof(lib, "X509_EXTENSION_free"))
 
 
-def _extension_names(sk) -> list[str]:
+def _extension_names(sk: CData) -> list[str]:
     """Short names (or dotted OIDs) of a ``STACK_OF(X509_EXTENSION)``, which the caller
     holds while this runs."""
-    out = []
+    out: list[str] = []
     for i in range(lib.sk_X509_EXTENSION_num(sk)):
         obj = lib.X509_EXTENSION_get_object(lib.sk_X509_EXTENSION_value(sk, i))
         nid = lib.OBJ_obj2nid(obj)
@@ -840,7 +893,7 @@ class PolicyInfo(Owned):
     _d2i = "d2i_POLICYINFO"
     _i2d = "i2d_POLICYINFO"
 
-    def __init__(self, oid: str):
+    def __init__(self, oid: str) -> None:
         oid_c = _bio.c_string(oid, "policy OID")
         obj = lib.OBJ_txt2obj(oid_c, 1)
         if obj == ffi.NULL:
@@ -856,26 +909,28 @@ class PolicyInfo(Owned):
 
     @property
     def oid(self) -> str:
+        """The policy identifier, dotted."""
         ptr = self.ptr  # held: policyid belongs to it
         return oid_text(ptr.policyid)
 
-    def _new_reference(self):
+    def _new_reference(self) -> CData:
         ptr, _ = _bio.d2i(lib.d2i_POLICYINFO, self.to_der(), "policy")
         return ptr
 
     def copy(self) -> "PolicyInfo":
+        """An independent copy."""
         return PolicyInfo.from_der(self.to_der())
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: object) -> "PolicyInfo":
         return self.copy()
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, PolicyInfo):
             return NotImplemented
         return self.oid == other.oid
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self.oid)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<PolicyInfo %s>" % (self.oid if not self.closed else "closed")

@@ -6,18 +6,28 @@
   ``exec_ir()``.  Closed after the test.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator
+
 import pytest
+
+if TYPE_CHECKING:
+    from openssl_cmp.context import Context
+    from openssl_cmp.testing import MockCA
 
 
 @pytest.fixture
-def cmp_mock_ca():
+def cmp_mock_ca() -> MockCA:
+    """A fresh MockCA (PBM, EC P-256 CA)."""
     from openssl_cmp.testing import MockCA
 
     return MockCA()
 
 
 @pytest.fixture
-def cmp_client(cmp_mock_ca):
+def cmp_client(cmp_mock_ca: MockCA) -> Iterator[Context]:
+    """A Context attached in-process to ``cmp_mock_ca``, ready for ``exec_ir()``."""
     from openssl_cmp import PrivateKey
 
     ctx = cmp_mock_ca.client(subject_name="/CN=cmp-client", new_pkey=PrivateKey.generate())

@@ -38,14 +38,16 @@ import threading
 import time
 import weakref
 from threading import get_ident
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import (TYPE_CHECKING, Any, Callable, Iterable, List, NoReturn, Optional, Tuple,
+                    TypeVar, Union, cast)
 
 from openssl_cmp import _bio, _der, callbacks
 from openssl_cmp._ownership import end_view
+from openssl_cmp._typing import CData
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp._bio import check_instance as _check_instance
 from openssl_cmp.context import Context
-from openssl_cmp.enums import BodyType, Option, PKIStatus
+from openssl_cmp.enums import BodyType, FailInfo, Option, PKIStatus
 from openssl_cmp.errors import OpenSSLError, drain
 from openssl_cmp.message import ITAV, CertRequest, Message, StatusInfo
 from openssl_cmp.objects import CSR, Certificate, Name, _asn1_integer_to_int, asn1_string_bytes
@@ -53,9 +55,55 @@ from openssl_cmp.objects import CSR, Certificate, Name, _asn1_integer_to_int, as
 __all__ = ["Server", "ServerContext", "CertResponse", "RejectRequest"]
 
 if TYPE_CHECKING:  # http imports message, which imports this module lazily
-    from openssl_cmp.http import HTTPServing
+    import ssl
 
-logger = logging.getLogger("openssl_cmp.server")
+    from typing_extensions import TypedDict, Unpack
+
+    from openssl_cmp.http import HTTPServing
+    from openssl_cmp.tls import TLS
+
+# The handlers' signatures (a ``Server`` subclass overrides the methods of the same names;
+# ``Server(handle_…=callable)`` takes callables without ``self``).
+CertRequestHandler = Callable[[Message, int, Optional[CertRequest], Optional[CSR]],
+                              "CertResponse"]
+"""``handle_cert_request(request, cert_req_id, crm, csr) -> CertResponse``."""
+RRHandler = Callable[[Message, Optional[Name], Optional[int]], StatusInfo]
+"""``handle_rr(request, issuer, serial) -> StatusInfo``."""
+GenmHandler = Callable[[Message, List[ITAV]], Union[List[ITAV], Tuple[ITAV, ...]]]
+"""``handle_genm(request, itavs) -> list of ITAV``."""
+ErrorHandler = Callable[[Message, Optional[StatusInfo], Optional[int], List[str]], object]
+"""``handle_error(request, status, error_code, details)``; the return value is ignored."""
+CertConfHandler = Callable[[Message, int, bytes, Optional[StatusInfo]], bool]
+"""``handle_cert_conf(request, cert_req_id, cert_hash, status) -> bool``."""
+PollReqHandler = Callable[[Message, int], Tuple[Optional[Message], int]]
+"""``handle_poll_req(request, cert_req_id) -> (request Message or None, check_after)``."""
+
+if TYPE_CHECKING:
+    class _Handlers(TypedDict, total=False):
+        """The handler keywords of ``Server()``."""
+
+        handle_cert_request: CertRequestHandler
+        handle_rr: RRHandler
+        handle_genm: GenmHandler
+        handle_error: ErrorHandler
+        handle_cert_conf: CertConfHandler
+        handle_poll_req: PollReqHandler
+
+    class _ServeOptions(TypedDict, total=False):
+        """The keywords of ``Server.serve_http()`` (see ``HTTPServing``)."""
+
+        tls: TLS | ssl.SSLContext | None
+        idle_timeout: float
+        read_timeout: float
+        write_timeout: float
+        handshake_timeout: float
+        max_connections: int
+        backlog: int
+        max_request: int
+        max_header_bytes: int
+        close_timeout: float
+
+logger: logging.Logger = logging.getLogger("openssl_cmp.server")
 
 HANDLERS = ("handle_cert_request", "handle_rr", "handle_genm", "handle_error",
             "handle_cert_conf", "handle_poll_req")
@@ -76,8 +124,14 @@ class CertResponse:
 
     __slots__ = ("status", "cert", "chain", "ca_pubs")
 
+    status: StatusInfo
+    cert: Certificate | None
+    chain: list[Certificate]
+    ca_pubs: list[Certificate]
+
     def __init__(self, status: StatusInfo, cert: Certificate | None = None,
-                 chain: Iterable[Certificate] = (), ca_pubs: Iterable[Certificate] = ()):
+                 chain: Iterable[Certificate] = (),
+                 ca_pubs: Iterable[Certificate] = ()) -> None:
         _check_instance(status, StatusInfo, "status")
         _check_instance(cert, Certificate, "cert", allow_none=True)
         self.chain = list(chain)
@@ -90,18 +144,23 @@ class CertResponse:
         self.cert = cert
 
     @classmethod
-    def accepted(cls, cert, chain=(), ca_pubs=()) -> "CertResponse":
+    def accepted(cls, cert: Certificate, chain: Iterable[Certificate] = (),
+                 ca_pubs: Iterable[Certificate] = ()) -> "CertResponse":
+        """Status accepted, with the new certificate."""
         return cls(StatusInfo(PKIStatus.ACCEPTED), cert, chain, ca_pubs)
 
     @classmethod
-    def rejected(cls, fail_info=0, text=None) -> "CertResponse":
+    def rejected(cls, fail_info: FailInfo | int = 0,
+                 text: str | list[str] | None = None) -> "CertResponse":
+        """Status rejection, with failure bits and status text."""
         return cls(StatusInfo(PKIStatus.REJECTION, fail_info, text))
 
     @classmethod
-    def waiting(cls, text=None) -> "CertResponse":
+    def waiting(cls, text: str | list[str] | None = None) -> "CertResponse":
+        """Status waiting: the client polls (see ``handle_poll_req``)."""
         return cls(StatusInfo(PKIStatus.WAITING, 0, text))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "CertResponse(%r, cert=%r)" % (self.status, self.cert)
 
 
@@ -109,8 +168,8 @@ _NOT_REPLAYED = ("server.ctx is the template of the server's workers and never r
                  "transaction itself")
 
 
-def _refused(name: str, why: str):
-    def refused(self, *args, **kwargs):
+def _refused(name: str, why: str) -> Callable[..., NoReturn]:
+    def refused(self: object, *args: object, **kwargs: object) -> NoReturn:
         raise RuntimeError("server.ctx.%s: %s" % (name, why))
     refused.__name__ = name
     refused.__doc__ = "Refused on a ServerContext: %s." % why
@@ -145,12 +204,16 @@ class ServerContext(Context):
 
     __slots__ = ("_recorded", "_server_ref")
 
-    def __init__(self, server, libctx=None, propq=None):
+    # (kind, name[, detail]) -> the arguments, in the order of the last setting
+    _recorded: dict[tuple[Any, ...], tuple[Any, ...]]
+    _server_ref: weakref.ref[Server]
+
+    def __init__(self, server: Server, libctx: CData = None, propq: str | None = None) -> None:
         super().__init__(libctx, propq)
         object.__setattr__(self, "_recorded", {})
         object.__setattr__(self, "_server_ref", weakref.ref(server))
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         if name[:1] == "_":
             object.__setattr__(self, name, value)
             return
@@ -162,21 +225,24 @@ class ServerContext(Context):
             workers = self._record(("set", name), (value,))
         self._apply_to(workers, ("set", name))
 
-    def set_option(self, option, value):
+    def set_option(self, option: Option | int, value: int) -> None:
+        """As :meth:`Context.set_option`, recorded and applied to every worker."""
         with self._lock:
             super().set_option(option, value)  # validates option and value
             key = ("call", "set_option", int(option))
             workers = self._record(key, (option, value))
         self._apply_to(workers, key)
 
-    def push_geninfo_itav(self, itav):
+    def push_geninfo_itav(self, itav: ITAV) -> None:
+        """As :meth:`Context.push_geninfo_itav`, recorded and applied to every worker."""
         with self._lock:
             super().push_geninfo_itav(itav)
             key = ("call", "push_geninfo_itav", len(self._recorded))
             workers = self._record(key, (itav.copy(),))
         self._apply_to(workers, key)
 
-    def reset_geninfo_itavs(self):
+    def reset_geninfo_itavs(self) -> None:
+        """As :meth:`Context.reset_geninfo_itavs`, recorded and applied to every worker."""
         key = ("call", "reset_geninfo_itavs")
         with self._lock:
             super().reset_geninfo_itavs()
@@ -185,7 +251,7 @@ class ServerContext(Context):
             workers = self._record(key, ())
         self._apply_to(workers, key)
 
-    def _record(self, key, args) -> list:
+    def _record(self, key: tuple[Any, ...], args: tuple[Any, ...]) -> list[_Worker]:
         """Record a change (under ``self._lock``); return the workers to apply it to."""
         server = self._server_ref()
         if server is None:
@@ -197,14 +263,14 @@ class ServerContext(Context):
             self._recorded[key] = args
             return list(server._all)
 
-    def _apply_to(self, workers, key) -> None:
+    def _apply_to(self, workers: Iterable[_Worker], key: tuple[Any, ...]) -> None:
         """Apply the recorded ``key`` to ``workers`` (outside ``self._lock``: this may wait
         for a worker, and the thread holding it may be changing the configuration too).
         What is applied is the recording as it is then, so concurrent changes of one
         setting leave every worker with the last one."""
         recorded = self._recorded
 
-        def apply(worker):
+        def apply(worker: _Worker) -> None:
             args = recorded.get(key)
             if args is not None:  # else superseded (a geninfo reset dropped the push)
                 _apply(worker.ctx, key, args)
@@ -217,19 +283,23 @@ class ServerContext(Context):
             _apply(ctx, key, args)
 
     @property
-    def configured_untrusted(self) -> list:
+    def configured_untrusted(self) -> list[Certificate]:
+        """The ``untrusted`` certificates set on the template (each worker starts each
+        transaction with these)."""
         args = self._recorded.get(("set", "untrusted"))
         return list(args[0]) if args else []
 
     # what would not reach the workers (or has no meaning for a server): refused
-    reinit = _refused("reinit", "every worker reinitialises itself at the start of each "
-                      "transaction; the template has nothing to reset")
-    build_cert_chain = _refused(
+    reinit: Callable[..., NoReturn] = _refused(
+        "reinit", "every worker reinitialises itself at the start of each transaction; the "
+        "template has nothing to reset")
+    build_cert_chain: Callable[..., NoReturn] = _refused(
         "build_cert_chain", "the chain is not replayed to the workers; give the "
         "intermediate certificates as server.ctx.untrusted (OpenSSL adds the chain of "
         "server.ctx.cert to signed responses) or as server.ctx.extra_certs_out")
-    set_url = _refused("set_url", "a client's transfer setting, which a server never uses")
-    attach_srv_ctx = _refused("attach_srv_ctx", _NOT_REPLAYED)
+    set_url: Callable[..., NoReturn] = _refused(
+        "set_url", "a client's transfer setting, which a server never uses")
+    attach_srv_ctx: Callable[..., NoReturn] = _refused("attach_srv_ctx", _NOT_REPLAYED)
 
 
 for _name in ("exec_certreq", "exec_ir", "exec_cr", "exec_p10cr", "exec_kur", "try_certreq",
@@ -242,7 +312,7 @@ for _name in ("set_new_pkey", "push_subject_alt_name", "push_policy", "push_genm
 del _name
 
 
-def _apply(ctx, key, args):
+def _apply(ctx: Context, key: tuple[Any, ...], args: tuple[Any, ...]) -> None:
     if key[0] == "set":
         setattr(ctx, key[1], args[0])
     else:
@@ -270,7 +340,7 @@ def _apply(ctx, key, args):
 _in_c = threading.local()
 
 
-def _configure(worker, apply) -> None:
+def _configure(worker: _Worker, apply: Callable[[_Worker], None]) -> None:
     """Apply ``apply(worker)`` now if no C call is in progress on the worker, else queue it
     for when the call returns (or wait for that, see above)."""
     lock = worker.ctx._lock
@@ -293,7 +363,7 @@ def _configure(worker, apply) -> None:
         lock.release()
 
 
-def _flush(worker) -> None:
+def _flush(worker: _Worker) -> None:
     """Apply the queued changes (lock held, no C call in progress on the worker)."""
     with worker.mutex:
         todo, worker.pending = worker.pending, []
@@ -301,7 +371,7 @@ def _flush(worker) -> None:
         _run(worker, apply)
 
 
-def _run(worker, apply) -> None:
+def _run(worker: _Worker, apply: Callable[[_Worker], None]) -> None:
     try:
         apply(worker)
     except Exception:  # noqa: BLE001 - validated on the template; only OOM gets here
@@ -311,7 +381,7 @@ def _run(worker, apply) -> None:
                          "the worker will be discarded")
 
 
-def _enter_c(worker) -> None:
+def _enter_c(worker: _Worker) -> None:
     """Before a C call on the worker (its lock held)."""
     if worker.pending and not worker.c_depth:
         _flush(worker)
@@ -322,7 +392,7 @@ def _enter_c(worker) -> None:
     _in_c.depth = getattr(_in_c, "depth", 0) + 1
 
 
-def _leave_c(worker) -> None:
+def _leave_c(worker: _Worker) -> None:
     """After the C call (lock still held): apply what was queued meanwhile."""
     _in_c.depth -= 1
     worker.ctx._depth -= 1
@@ -343,7 +413,23 @@ class _Worker:
                  "busy", "pooled", "client", "mutex", "c_depth", "c_thread", "pending",
                  "misconfigured", "__weakref__")
 
-    def __init__(self, server: "Server", handle):
+    server_ref: weakref.ref[Server]
+    srv: CData
+    ctx: Context
+    tid: bytes | None
+    last_used: float
+    polling: bool
+    refused: bool
+    busy: int
+    pooled: bool
+    client: object
+    mutex: threading.Lock
+    c_depth: int
+    c_thread: int | None
+    pending: list[Callable[[_Worker], None]]
+    misconfigured: bool
+
+    def __init__(self, server: Server, handle: list[CData]) -> None:
         """``handle`` is ``ffi.new_handle(self)``'s slot: the Server keeps the handle (and so
         this worker) alive; the worker does not point at its own handle (no cycle)."""
         self.server_ref = weakref.ref(server)
@@ -372,7 +458,7 @@ class _Worker:
         for name, value in server._options.items():
             server._set_flag(self, name, value)
 
-    def begin(self, tid, untrusted) -> None:
+    def begin(self, tid: bytes | None, untrusted: list[Certificate]) -> None:
         """Prepare for a new transaction: reinit the inner context (transaction ID, nonces,
         and the cached validated sender certificate), then drop the extraCerts the last
         transaction collected.  The order matters: OpenSSL's check_msg_find_cert frees a
@@ -397,10 +483,10 @@ class _LeaseGuard:
 
     __slots__ = ("worker",)
 
-    def __init__(self, worker):
+    def __init__(self, worker: _Worker) -> None:
         self.worker = worker
 
-    def __enter__(self):
+    def __enter__(self) -> _LeaseGuard:
         worker = self.worker
         worker.ctx._lock.acquire()
         try:
@@ -410,7 +496,7 @@ class _LeaseGuard:
             raise
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         worker = self.worker
         try:
             _leave_c(worker)
@@ -418,7 +504,7 @@ class _LeaseGuard:
             worker.ctx._lock.release()
 
     # the lock protocol too, for code that calls acquire/release
-    def acquire(self, blocking=True, timeout=-1):
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         worker = self.worker
         if not worker.ctx._lock.acquire(blocking, timeout):
             return False
@@ -429,7 +515,7 @@ class _LeaseGuard:
             raise
         return True
 
-    def release(self):
+    def release(self) -> None:
         self.__exit__(None, None, None)
 
 
@@ -439,28 +525,28 @@ class _Lease:
 
     __slots__ = ("server", "worker", "lock")
 
-    def __init__(self, server, worker):
+    def __init__(self, server: Server, worker: _Worker) -> None:
         self.server = server
         self.worker = worker
         # the client holds this around its C calls: the server core runs on the worker
         # inside the client's call (configuration changes are queued until it returns)
         self.lock = _LeaseGuard(worker)
 
-    def __del__(self):
+    def __del__(self) -> None:
         try:
             self.server._give_back(self.worker, ended=True, in_flight=False)
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<attached to %r>" % (self.server,)
 
 
-def _worker_of(srv_ctx) -> _Worker:
-    return ffi.from_handle(lib.OSSL_CMP_SRV_CTX_get0_custom_ctx(srv_ctx))
+def _worker_of(srv_ctx: CData) -> _Worker:
+    return cast(_Worker, ffi.from_handle(lib.OSSL_CMP_SRV_CTX_get0_custom_ctx(srv_ctx)))
 
 
-def _sender_identity(request: Message) -> tuple:
+def _sender_identity(request: Message) -> tuple[bytes, bytes | None]:
     """(sender GeneralName DER, senderKID or None) of a request's PKIHeader: who the client
     says it is (authenticated by the protection the server core checked)."""
     try:
@@ -482,22 +568,17 @@ def _sender_identity(request: Message) -> tuple:
         return b"", None
 
 
-def _limit(name: str, kind, minimum, doc: str):
-    """A validated pool limit (read at each decision, so it may be changed at any time)."""
-    slot = "_" + name
+_N = TypeVar("_N", int, float)
 
-    def get(self):
-        return getattr(self, slot)
 
-    def set_(self, value):
-        if isinstance(value, bool) or not isinstance(value, kind):
-            raise TypeError("%s must be %s, not %s" % (name, "a number" if kind is not int
-                                                         else "int", type(value).__name__))
-        if value < minimum:
-            raise ValueError("%s must be >= %s, not %r" % (name, minimum, value))
-        setattr(self, slot, value)
-
-    return property(get, set_, doc=doc)
+def _check_limit(name: str, value: _N, kind: type | tuple[type, ...], minimum: float) -> _N:
+    """``value`` validated as a pool limit (TypeError, ValueError)."""
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise TypeError("%s must be %s, not %s" % (name, "a number" if kind is not int
+                                                     else "int", type(value).__name__))
+    if value < minimum:
+        raise ValueError("%s must be >= %s, not %r" % (name, minimum, value))
+    return value
 
 
 class Server:
@@ -509,24 +590,45 @@ class Server:
     (seconds an unfinished transaction keeps its worker, 300), ``max_open_transactions``
     (1024) and ``max_transactions_per_client`` (64)."""
 
-    _transaction_timeout = 300.0
-    _max_open_transactions = 1024
-    _max_transactions_per_client = 64
-    transaction_timeout = _limit(
-        "transaction_timeout", (int, float), 0,
-        "Seconds an unfinished transaction keeps its worker when a worker is needed.")
-    max_open_transactions = _limit(
-        "max_open_transactions", int, 1,
-        "Open transactions (between requests) beyond which the oldest transaction of the "
-        "client holding the most is abandoned.")
-    max_transactions_per_client = _limit(
-        "max_transactions_per_client", int, 1,
-        "Open transactions of one client beyond which its own oldest is abandoned.")
+    _transaction_timeout: float = 300.0
+    _max_open_transactions: int = 1024
+    _max_transactions_per_client: int = 64
 
-    def __init__(self, libctx=None, propq: str | None = None, *,
+    # Pool limits, read at each decision (so they may be changed at any time).
+    @property
+    def transaction_timeout(self) -> float:
+        """Seconds an unfinished transaction keeps its worker when a worker is needed."""
+        return self._transaction_timeout
+
+    @transaction_timeout.setter
+    def transaction_timeout(self, value: float) -> None:
+        self._transaction_timeout = _check_limit("transaction_timeout", value, (int, float), 0)
+
+    @property
+    def max_open_transactions(self) -> int:
+        """Open transactions (between requests) beyond which the oldest transaction of the
+        client holding the most is abandoned."""
+        return self._max_open_transactions
+
+    @max_open_transactions.setter
+    def max_open_transactions(self, value: int) -> None:
+        self._max_open_transactions = _check_limit("max_open_transactions", value, int, 1)
+
+    @property
+    def max_transactions_per_client(self) -> int:
+        """Open transactions of one client beyond which its own oldest is abandoned."""
+        return self._max_transactions_per_client
+
+    @max_transactions_per_client.setter
+    def max_transactions_per_client(self, value: int) -> None:
+        self._max_transactions_per_client = _check_limit("max_transactions_per_client",
+                                                         value, int, 1)
+
+    def __init__(self, libctx: CData = None, propq: str | None = None, *,
                  transaction_timeout: float | None = None,
                  max_open_transactions: int | None = None,
-                 max_transactions_per_client: int | None = None, **handlers: Callable):
+                 max_transactions_per_client: int | None = None,
+                 **handlers: Unpack[_Handlers]) -> None:
         for name, fn in handlers.items():
             if name not in HANDLERS:
                 raise TypeError("unknown handler %r (expected one of %s)"
@@ -541,8 +643,8 @@ class Server:
                             ("max_transactions_per_client", max_transactions_per_client)):
             if value is not None:
                 setattr(self, name, value)
-        self._libctx_c = ffi.NULL if libctx is None else libctx
-        self._propq_c = ffi.NULL if propq is None else ffi.new("char[]", propq.encode())
+        self._libctx_c: CData = ffi.NULL if libctx is None else libctx
+        self._propq_c: CData = ffi.NULL if propq is None else ffi.new("char[]", propq.encode())
         self._pool_lock = threading.RLock()
         self._idle: list[_Worker] = []
         # transaction ID -> worker, least recently answered first (a dict keeps the order
@@ -552,89 +654,126 @@ class Server:
         self._clients: dict[object, dict[bytes, _Worker]] = {}
         self._counted = 0  # transactions in self._clients
         self._abandoned = {"expired": 0, "client_limit": 0, "global_limit": 0}
-        self._all = weakref.WeakSet()  # every live worker, for configuration changes
-        self._handles = {}  # id(worker) -> its custom_ctx handle; keeps the worker alive
+        # every live worker, for configuration changes
+        self._all: weakref.WeakSet[_Worker] = weakref.WeakSet()
+        # id(worker) -> its custom_ctx handle; keeps the worker alive
+        self._handles: dict[int, CData] = {}
         self._options = {"grant_implicit_confirm": False, "accept_unprotected": False,
                          "accept_raverified": False, "send_unprotected_errors": False}
-        self.ctx = ServerContext(self, libctx, propq)
+        self.ctx: ServerContext = ServerContext(self, libctx, propq)
+        """The template :class:`ServerContext` of the workers."""
 
     # -- handlers (defaults: not supported) -----------------------------------------------
     def handle_cert_request(self, request: Message, cert_req_id: int,
                             crm: CertRequest | None, csr: CSR | None) -> CertResponse:
+        """Answer an IR, CR or KUR (``crm`` is the CRMF request, ``csr`` None) or a P10CR
+        (``csr`` is the PKCS#10 request, ``crm`` None).  Raise :class:`RejectRequest` to
+        answer with an error message."""
         raise NotImplementedError
 
     def handle_rr(self, request: Message, issuer: Name | None,
                   serial: int | None) -> StatusInfo:
+        """Answer a revocation request for the certificate ``issuer``/``serial`` (either is
+        None when the request's template lacks it)."""
         raise NotImplementedError
 
-    def handle_genm(self, request: Message, itavs: list) -> list:
+    def handle_genm(self, request: Message,
+                    itavs: list[ITAV]) -> list[ITAV] | tuple[ITAV, ...]:
+        """Answer a GENM: the ITAVs of the GENP for the ITAVs received."""
         raise NotImplementedError
 
-    def handle_error(self, request: Message, status: StatusInfo, error_code: int | None,
-                     details: list) -> None:
+    def handle_error(self, request: Message, status: StatusInfo | None,
+                     error_code: int | None, details: list[str]) -> None:
+        """Take note of an error message from a client (``status`` is None when OpenSSL
+        passes none)."""
         raise NotImplementedError
 
     def handle_cert_conf(self, request: Message, cert_req_id: int, cert_hash: bytes,
                          status: StatusInfo | None) -> bool:
+        """Take a certificate confirmation; False answers with an error message."""
         raise NotImplementedError
 
-    def handle_poll_req(self, request: Message, cert_req_id: int):
+    def handle_poll_req(self, request: Message,
+                        cert_req_id: int) -> tuple[Message | None, int]:
+        """Answer a poll request: ``(None, check_after)`` while still waiting, or
+        ``(original request, 0)`` to hand that request to ``handle_cert_request``."""
         raise NotImplementedError
 
-    def _has(self, name) -> bool:
+    def _has(self, name: str) -> bool:
         if name in self.__dict__:
             return True
         return getattr(type(self), name) is not getattr(Server, name)
 
-    def _c_callbacks(self):
+    def _c_callbacks(self) -> list[CData]:
         names = ("ocmp_srv_cert_request_cb", "ocmp_srv_rr_cb", "ocmp_srv_genm_cb",
                  "ocmp_srv_error_cb", "ocmp_srv_certconf_cb", "ocmp_srv_pollreq_cb")
         return [getattr(lib, c) if self._has(h) else ffi.NULL for h, c in zip(HANDLERS, names)]
 
     # -- options --------------------------------------------------------------------------
-    def _set_flag(self, worker, name, value):
+    def _set_flag(self, worker: _Worker, name: str, value: object) -> None:
         setter = getattr(lib, "OSSL_CMP_SRV_CTX_set_" + name)
         if setter(worker.srv, int(bool(value))) != 1:
             raise OpenSSLError("cannot set %s" % name, drain())
 
-    def _option(name, doc):  # noqa: N805 - property factory used in the class body
-        def get(self) -> bool:
-            return self._options[name]
+    def _set_option_flag(self, name: str, value: bool) -> None:
+        if not isinstance(value, (bool, int)):
+            raise TypeError("%s must be bool" % name)
+        options = self._options
 
-        def set_(self, value: bool) -> None:
-            if not isinstance(value, (bool, int)):
-                raise TypeError("%s must be bool" % name)
-            options = self._options
+        def apply(worker: _Worker) -> None:  # the value current when applied: the last wins
+            self._set_flag(worker, name, options[name])
 
-            def apply(worker):  # the value current when applied: the last one set wins
-                self._set_flag(worker, name, options[name])
+        with self._pool_lock:  # a worker created from now on gets the new value
+            options[name] = bool(value)
+            workers = list(self._all)
+        for worker in workers:  # a worker OpenSSL is busy with gets it afterwards
+            _configure(worker, apply)
 
-            with self._pool_lock:  # a worker created from now on gets the new value
-                options[name] = bool(value)
-                workers = list(self._all)
-            for worker in workers:  # a worker OpenSSL is busy with gets it afterwards
-                _configure(worker, apply)
+    @property
+    def grant_implicit_confirm(self) -> bool:
+        """Grant implicit confirmation when a client asks for it."""
+        return self._options["grant_implicit_confirm"]
 
-        return property(get, set_, doc=doc)
+    @grant_implicit_confirm.setter
+    def grant_implicit_confirm(self, value: bool) -> None:
+        self._set_option_flag("grant_implicit_confirm", value)
 
-    grant_implicit_confirm = _option("grant_implicit_confirm",
-                                     "Grant implicit confirmation when a client asks for it.")
-    accept_unprotected = _option("accept_unprotected",
-                                 "Accept requests without (or with invalid) protection.")
-    accept_raverified = _option("accept_raverified", "Accept RAVerified proof-of-possession.")
-    send_unprotected_errors = _option("send_unprotected_errors",
-                                      "Send error messages without protection.")
-    del _option
+    @property
+    def accept_unprotected(self) -> bool:
+        """Accept requests without (or with invalid) protection."""
+        return self._options["accept_unprotected"]
+
+    @accept_unprotected.setter
+    def accept_unprotected(self, value: bool) -> None:
+        self._set_option_flag("accept_unprotected", value)
+
+    @property
+    def accept_raverified(self) -> bool:
+        """Accept RAVerified proof-of-possession."""
+        return self._options["accept_raverified"]
+
+    @accept_raverified.setter
+    def accept_raverified(self, value: bool) -> None:
+        self._set_option_flag("accept_raverified", value)
+
+    @property
+    def send_unprotected_errors(self) -> bool:
+        """Send error messages without protection."""
+        return self._options["send_unprotected_errors"]
+
+    @send_unprotected_errors.setter
+    def send_unprotected_errors(self, value: bool) -> None:
+        self._set_option_flag("send_unprotected_errors", value)
 
     # -- the pool -------------------------------------------------------------------------
     def _new_worker(self) -> _Worker:
-        handle = []
+        handle: list[CData] = []
         worker = _Worker(self, handle)
         self._handles[id(worker)] = handle[0]
         self._all.add(worker)
         return worker
 
-    def _take(self, tid) -> _Worker:
+    def _take(self, tid: bytes | None) -> _Worker:
         """The worker for transaction ``tid`` (bytes or None), marked busy."""
         with self._pool_lock:
             worker = self._open.get(tid) if tid is not None else None
@@ -652,7 +791,7 @@ class Server:
                 raise RuntimeError(
                     "Server.process() called from inside the processing of the same "
                     "transaction (transaction ID %s): OpenSSL is still working on it; "
-                    "answer from the handler instead" % tid.hex())
+                    "answer from the handler instead" % cast(bytes, tid).hex())
             worker.busy += 1
             return worker
 
@@ -663,7 +802,7 @@ class Server:
             return worker
         return self._new_worker()
 
-    def _expire(self, now) -> None:
+    def _expire(self, now: float) -> None:
         """Abandon the transactions unanswered for more than ``transaction_timeout``."""
         timeout = self.transaction_timeout
         stale = []
@@ -675,7 +814,7 @@ class Server:
         for tid, worker in stale:
             self._abandon(tid, worker, "expired")
 
-    def _abandon(self, tid, worker, reason=None) -> None:
+    def _abandon(self, tid: bytes, worker: _Worker, reason: str | None = None) -> None:
         """Take ``worker`` (not busy) away from transaction ``tid``."""
         del self._open[tid]
         client = worker.client
@@ -689,7 +828,7 @@ class Server:
             self._abandoned[reason] += 1
         self._release(worker)
 
-    def _keep_open(self, tid, worker, client) -> None:
+    def _keep_open(self, tid: bytes, worker: _Worker, client: object) -> None:
         """After a response that leaves transaction ``tid`` open: count it for its client
         (the request was accepted by the server core, so its sender is authenticated as far
         as the protection goes), then apply the limits."""
@@ -708,7 +847,7 @@ class Server:
         bucket[tid] = worker
         excess = len(bucket) - self.max_transactions_per_client
         if excess > 0:  # the client's own oldest go, never another client's
-            victims = []
+            victims: list[tuple[bytes, _Worker]] = []
             for victim_tid, victim in bucket.items():
                 if not victim.busy and victim is not worker:
                     victims.append((victim_tid, victim))
@@ -717,16 +856,16 @@ class Server:
             for victim_tid, victim in victims:
                 self._abandon(victim_tid, victim, "client_limit")
         while self._counted > self.max_open_transactions:
-            victim = self._global_victim(worker)
-            if victim is None:
+            oldest = self._global_victim(worker)
+            if oldest is None:
                 break  # in flight: the limit applies again when they are answered
-            self._abandon(*victim, "global_limit")
+            self._abandon(*oldest, "global_limit")
 
-    def _global_victim(self, answered):
+    def _global_victim(self, answered: _Worker) -> tuple[bytes, _Worker] | None:
         """The oldest transaction among the clients holding the most open ones, except one
         with a request in flight and the one just ``answered`` (which is the newest)."""
         most = max(len(bucket) for bucket in self._clients.values())
-        best = None
+        best: tuple[bytes, _Worker] | None = None
         for bucket in self._clients.values():
             if len(bucket) != most:
                 continue
@@ -737,7 +876,7 @@ class Server:
                     break
         return best
 
-    def _release(self, worker) -> None:
+    def _release(self, worker: _Worker) -> None:
         """Back to the idle list (once), or dropped if it was left in the middle of
         polling or lacks a configuration change.  Only called for a worker with no request
         in flight."""
@@ -752,7 +891,8 @@ class Server:
             worker.pooled = True
             self._idle.append(worker)
 
-    def _give_back(self, worker, ended: bool, in_flight: bool = True, client=None) -> None:
+    def _give_back(self, worker: _Worker, ended: bool, in_flight: bool = True,
+                   client: object = None) -> None:
         with self._pool_lock:
             if in_flight:
                 worker.busy -= 1
@@ -779,14 +919,14 @@ class Server:
         """Live workers (SRV_CTXs), idle or busy."""
         return len(self._all)
 
-    def transactions_by_client(self) -> dict:
+    def transactions_by_client(self) -> dict[object, int]:
         """Open transactions per client: ``{client: count}``.  A client is the ``client``
         given to the HTTP layer (its peer address), else ``(sender, sender_kid)`` of the
         PKIHeader (the sender GeneralName as DER, the senderKID bytes or None)."""
         with self._pool_lock:
             return {client: len(bucket) for client, bucket in self._clients.items()}
 
-    def pool_stats(self) -> dict:
+    def pool_stats(self) -> dict[str, int]:
         """Counters for monitoring: ``open`` (transactions holding a worker, requests in
         flight included), ``counted`` (open between requests, what the limits apply to),
         ``clients``, ``workers``, ``idle``, and the transactions abandoned so far:
@@ -799,7 +939,8 @@ class Server:
             return stats
 
     # -- serving --------------------------------------------------------------------------
-    def _process(self, request: Message, client=None):
+    def _process(self, request: Message,
+                 client: object = None) -> tuple[Message, BaseException | None]:
         """(response Message, exception raised by a handler or None).  ``client`` (hashable,
         e.g. the HTTP peer address) identifies who sent the request for the pool limits;
         by default the sender and senderKID of its header do."""
@@ -865,7 +1006,7 @@ class Server:
             client.attach_srv_ctx(worker.srv, owner=lease)
 
     def serve_http(self, host: str = "127.0.0.1", port: int = 0,
-                   **options) -> "HTTPServing":
+                   **options: Unpack[_ServeOptions]) -> HTTPServing:
         """Serve CMP over HTTP (RFC 6712) in a background thread; use as a context manager.
         ``.url`` is the address to give clients (``openssl cmp -server …``).  Keyword
         ``options`` (``tls=``, the connection limits) go to
@@ -874,7 +1015,7 @@ class Server:
 
         return HTTPServing(self, host, port, **options)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<%s workers=%d open=%d>" % (type(self).__name__, self.pool_size,
                                              self.open_transactions)
 
@@ -900,12 +1041,13 @@ def _fail(exc: BaseException, handler: str) -> None:
         logger.error("exception in %s", handler, exc_info=exc)
 
 
-def _trampoline(handler: str, failure):
+def _trampoline(handler: str,
+                failure: object) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """The frame of every server callback: find the worker through custom_ctx, give the
     request to the body as a view (valid during the call only), and turn any exception into
     an error response from the core plus a re-raise in the call that drove the server."""
-    def wrap(body):
-        def trampoline(srv_ctx, req, *args):
+    def wrap(body: Callable[..., Any]) -> Callable[..., Any]:
+        def trampoline(srv_ctx: CData, req: CData, *args: Any) -> Any:
             worker = _worker_of(srv_ctx)
             request = Message._view(req)
             try:
@@ -920,11 +1062,11 @@ def _trampoline(handler: str, failure):
     return wrap
 
 
-def _stack_of(kind: str, items) -> object:
+def _stack_of(kind: str, items: list[Certificate] | list[ITAV]) -> CData:
     """A new ``STACK_OF(kind)`` holding our own references to ``items`` (the core frees
     it and them)."""
     push = getattr(lib, "sk_%s_push" % kind)
-    free_item = getattr(lib, items[0]._free) if items else None
+    free_item: Any = getattr(lib, items[0]._free) if items else None
     sk = getattr(lib, "sk_%s_new_null" % kind)()
     if sk == ffi.NULL:
         raise MemoryError("cannot allocate a %s stack" % kind)
@@ -939,8 +1081,9 @@ def _stack_of(kind: str, items) -> object:
 
 @ffi.def_extern(name="ocmp_srv_cert_request_cb")
 @_trampoline("handle_cert_request", ffi.NULL)
-def _srv_cert_request(worker, server, request, cert_req_id, crm, p10cr, cert_out, chain_out,
-                      ca_pubs_out):
+def _srv_cert_request(worker: _Worker, server: Server, request: Message, cert_req_id: int,
+                      crm: CData, p10cr: CData, cert_out: CData, chain_out: CData,
+                      ca_pubs_out: CData) -> CData:
     crm_v = None if crm == ffi.NULL else CertRequest._view(crm)
     csr_v = None if p10cr == ffi.NULL else CSR._view(p10cr)
     try:
@@ -969,7 +1112,8 @@ def _srv_cert_request(worker, server, request, cert_req_id, crm, p10cr, cert_out
 
 @ffi.def_extern(name="ocmp_srv_rr_cb")
 @_trampoline("handle_rr", ffi.NULL)
-def _srv_rr(worker, server, request, issuer, serial):
+def _srv_rr(worker: _Worker, server: Server, request: Message, issuer: CData,
+            serial: CData) -> CData:
     # OpenSSL 3.0 passes what the RevDetails template holds: either may be absent (NULL)
     name = None if issuer == ffi.NULL else Name._copied(ffi.cast("X509_NAME *", issuer))
     number = None if serial == ffi.NULL else _asn1_integer_to_int(serial)
@@ -981,7 +1125,8 @@ def _srv_rr(worker, server, request, issuer, serial):
 
 @ffi.def_extern(name="ocmp_srv_genm_cb")
 @_trampoline("handle_genm", 0)
-def _srv_genm(worker, server, request, in_itavs, out):
+def _srv_genm(worker: _Worker, server: Server, request: Message, in_itavs: CData,
+              out: CData) -> int:
     from openssl_cmp.message import itavs_from_stack
 
     result = server.handle_genm(request, itavs_from_stack(in_itavs, False))
@@ -991,7 +1136,7 @@ def _srv_genm(worker, server, request, in_itavs, out):
     return 1
 
 
-def _utf8_list(sk) -> list[str]:
+def _utf8_list(sk: CData) -> list[str]:
     if sk == ffi.NULL:
         return []
     return [asn1_string_bytes(lib.sk_ASN1_UTF8STRING_value(sk, i)).decode("utf-8", "replace")
@@ -1000,7 +1145,8 @@ def _utf8_list(sk) -> list[str]:
 
 @ffi.def_extern(name="ocmp_srv_error_cb")
 @_trampoline("handle_error", None)
-def _srv_error(worker, server, request, status_info, error_code, details):
+def _srv_error(worker: _Worker, server: Server, request: Message, status_info: CData,
+               error_code: CData, details: CData) -> None:
     status = StatusInfo._from_c(status_info) if status_info != ffi.NULL else None
     code = None if error_code == ffi.NULL else _asn1_integer_to_int(error_code)
     server.handle_error(request, status, code, _utf8_list(details))
@@ -1008,7 +1154,8 @@ def _srv_error(worker, server, request, status_info, error_code, details):
 
 @ffi.def_extern(name="ocmp_srv_certconf_cb")
 @_trampoline("handle_cert_conf", 0)
-def _srv_cert_conf(worker, server, request, cert_req_id, cert_hash, si):
+def _srv_cert_conf(worker: _Worker, server: Server, request: Message, cert_req_id: int,
+                   cert_hash: CData, si: CData) -> int:
     status = StatusInfo._from_c(si) if si != ffi.NULL else None
     digest = b"" if cert_hash == ffi.NULL else asn1_string_bytes(cert_hash)
     ok = server.handle_cert_conf(request, cert_req_id, digest, status)
@@ -1021,7 +1168,8 @@ def _srv_cert_conf(worker, server, request, cert_req_id, cert_hash, si):
 
 @ffi.def_extern(name="ocmp_srv_pollreq_cb")
 @_trampoline("handle_poll_req", 0)
-def _srv_poll_req(worker, server, request, cert_req_id, cert_req_out, check_after_out):
+def _srv_poll_req(worker: _Worker, server: Server, request: Message, cert_req_id: int,
+                  cert_req_out: CData, check_after_out: CData) -> int:
     result = server.handle_poll_req(request, cert_req_id)
     if not (isinstance(result, tuple) and len(result) == 2):
         raise TypeError("handle_poll_req must return (Message or None, check_after)")

@@ -10,18 +10,21 @@ honours revocation, answers GENM, and injects the faults OpenSSL's mock server k
 from __future__ import annotations
 
 import threading
+from typing import Any, cast
 
 from openssl_cmp import _der
+from openssl_cmp._typing import CData
 from openssl_cmp.context import Context
 from openssl_cmp.enums import BodyType, FailInfo, PKIStatus
-from openssl_cmp.keys import PrivateKey
-from openssl_cmp.message import ITAV, StatusInfo
-from openssl_cmp.objects import Certificate, Name, TrustStore
+from openssl_cmp.keys import PrivateKey, PublicKey
+from openssl_cmp.message import ITAV, CertRequest, Message, StatusInfo
+from openssl_cmp.objects import CSR, Certificate, Extensions, Name, TrustStore
 from openssl_cmp.server import CertResponse, RejectRequest, Server
 
 __all__ = ["MockCA", "CA_CERTS_OID"]
 
-CA_CERTS_OID = "1.3.6.1.5.5.7.4.17"  # id-it-caCerts (RFC 9480)
+CA_CERTS_OID = "1.3.6.1.5.5.7.4.17"
+"""id-it-caCerts (RFC 9480): the GENM info type MockCA answers with its CA certificate."""
 _CERT_REQUESTS = (BodyType.IR, BodyType.CR, BodyType.P10CR, BodyType.KUR)
 
 
@@ -55,7 +58,7 @@ class MockCA(Server):
                  pkistatus: PKIStatus | None = None, fail_info: int = 0,
                  status_string: str | None = None, send_error: bool = False,
                  grant_implicit_confirm: bool = True, validity_days: int = 365,
-                 libctx=None, propq=None):
+                 libctx: CData = None, propq: str | None = None) -> None:
         super().__init__(libctx, propq)
         if ca_cert is not None and ca_key is None:
             raise ValueError("ca_cert needs its ca_key")
@@ -72,31 +75,33 @@ class MockCA(Server):
             if pkistatus < 0:
                 raise ValueError("pkistatus must be a PKIStatus 0..6")
         StatusInfo(pkistatus or 0, fail_info, status_string)  # validates fail_info, text
-        self.ca_key = ca_key or PrivateKey.generate("EC")
-        self.ca_cert = ca_cert or Certificate.create("/CN=openssl_cmp Mock CA",
+        self.ca_key: PrivateKey = ca_key or PrivateKey.generate("EC")
+        self.ca_cert: Certificate = ca_cert or Certificate.create("/CN=openssl_cmp Mock CA",
                                                      self.ca_key, self.ca_key, ca=True,
                                                      days=3650)
         if self.ca_cert.public_key() != self.ca_key.public_key():
             raise ValueError("ca_cert does not belong to ca_key")
-        self.secret = secret
-        self.reference = reference
-        self.protect_with_cert = protect_with_cert
-        self.poll_count = poll_count
-        self.check_after = check_after
-        self.pkistatus = pkistatus
-        self.fail_info = FailInfo(fail_info)
-        self.status_string = status_string
-        self.send_error = send_error
-        self.validity_days = validity_days
+        self.secret: bytes | None = secret
+        self.reference: bytes = reference
+        self.protect_with_cert: bool = protect_with_cert
+        self.poll_count: int = poll_count
+        self.check_after: int = check_after
+        self.pkistatus: PKIStatus | None = pkistatus
+        self.fail_info: FailInfo = FailInfo(fail_info)
+        self.status_string: str | None = status_string
+        self.send_error: bool = send_error
+        self.validity_days: int = validity_days
         self.issued: list[Certificate] = []
         self.revoked: set[int] = set()
         self.confirmed: list[int] = []  # certReqIds confirmed by clients
-        self.errors_received: list[tuple] = []  # (status, error_code, details) of clients
+        # (status, error_code, details) of the error messages clients sent
+        self.errors_received: list[tuple[StatusInfo | None, int | None, list[str]]] = []
         self._lock = threading.Lock()
         self._accepted = StatusInfo(PKIStatus.ACCEPTED)
         self._chain = [self.ca_cert]
-        self._waiting: dict[bytes, list] = {}  # transaction ID -> [polls left, request]
-        self._released: set[bytes] = set()  # transactions whose polling is over
+        # transaction ID -> [polls left, request]
+        self._waiting: dict[bytes | None, list[Any]] = {}
+        self._released: set[bytes | None] = set()  # transactions whose polling is over
 
         self.ctx.reference_value = reference
         if secret is not None:
@@ -108,7 +113,7 @@ class MockCA(Server):
         self.grant_implicit_confirm = grant_implicit_confirm
 
     # -- clients --------------------------------------------------------------------------
-    def client(self, **attributes) -> Context:
+    def client(self, **attributes: Any) -> Context:
         """A Context attached in-process (C fast path) with matching credentials: PBM
         reference/secret, and trust in ``ca_cert``.  Keyword arguments set Context
         attributes; ``new_pkey=`` calls ``set_new_pkey``."""
@@ -142,7 +147,9 @@ class MockCA(Server):
             raise RejectRequest(self.status_string or "MockCA: send_error is set")
 
     # -- handlers -------------------------------------------------------------------------
-    def handle_cert_request(self, request, cert_req_id, crm, csr):
+    def handle_cert_request(self, request: Message, cert_req_id: int,
+                            crm: CertRequest | None, csr: CSR | None) -> CertResponse:
+        """Issue a certificate for the request (after the configured faults)."""
         self._check_error()
         tid = request.transaction_id
         if self.poll_count:
@@ -156,12 +163,16 @@ class MockCA(Server):
         if forced is not None and forced.status not in (PKIStatus.ACCEPTED,
                                                         PKIStatus.GRANTED_WITH_MODS):
             return CertResponse(forced)
+        subject: Name | None
+        public_key: PublicKey | None
+        extensions: Extensions | None
         if csr is not None:
             subject, public_key, extensions = csr.subject, csr.public_key(), csr.extensions()
             if not len(extensions):
                 extensions = None
         else:
-            subject, public_key, extensions = crm.subject, crm.public_key, crm.extensions
+            req = cast(CertRequest, crm)  # the server core passes one of the two
+            subject, public_key, extensions = req.subject, req.public_key, req.extensions
         body = request.body_type
         if body == BodyType.KUR:
             old = self._old_certificate(crm)
@@ -183,7 +194,7 @@ class MockCA(Server):
         ca_pubs = self._chain if body == BodyType.IR else ()
         return CertResponse(status, cert, chain=self._chain, ca_pubs=ca_pubs)
 
-    def _find_issued(self, serial: int, issuer: Name | None = None):
+    def _find_issued(self, serial: int, issuer: Name | None = None) -> Certificate | None:
         if issuer is not None and issuer != self.ca_cert.subject:
             return None
         with self._lock:
@@ -192,7 +203,7 @@ class MockCA(Server):
                     return cert
         return None
 
-    def _old_certificate(self, crm):
+    def _old_certificate(self, crm: CertRequest | None) -> Certificate | CertResponse:
         old_id = crm.old_cert_id if crm is not None else None
         if old_id is None:
             return CertResponse.rejected(FailInfo.BAD_CERT_ID,
@@ -207,7 +218,9 @@ class MockCA(Server):
                                          "MockCA: the certificate to update is revoked")
         return old
 
-    def handle_poll_req(self, request, cert_req_id):
+    def handle_poll_req(self, request: Message,
+                        cert_req_id: int) -> tuple[Message | None, int]:
+        """Count down ``poll_count``; the last poll releases the saved request."""
         tid = request.transaction_id
         with self._lock:
             entry = self._waiting.get(tid)
@@ -220,13 +233,17 @@ class MockCA(Server):
             self._released.add(tid)
         return entry[1], 0  # the core hands the saved request to handle_cert_request
 
-    def handle_cert_conf(self, request, cert_req_id, cert_hash, status):
+    def handle_cert_conf(self, request: Message, cert_req_id: int, cert_hash: bytes,
+                         status: StatusInfo | None) -> bool:
+        """Record the confirmation in ``confirmed``; always accepted."""
         self._check_error()
         with self._lock:
             self.confirmed.append(cert_req_id)
         return True
 
-    def handle_rr(self, request, issuer, serial):
+    def handle_rr(self, request: Message, issuer: Name | None,
+                  serial: int | None) -> StatusInfo:
+        """Revoke a certificate this CA issued (recorded in ``revoked``)."""
         self._check_error()
         forced = self._forced_status()
         if forced is not None:
@@ -245,9 +262,10 @@ class MockCA(Server):
             self.revoked.add(serial)
         return StatusInfo(PKIStatus.ACCEPTED)
 
-    def handle_genm(self, request, itavs):
+    def handle_genm(self, request: Message, itavs: list[ITAV]) -> list[ITAV]:
+        """caCerts is answered with the CA certificate; other ITAVs are echoed."""
         self._check_error()
-        answer = []
+        answer: list[ITAV] = []
         for itav in itavs:
             if itav.type == CA_CERTS_OID:
                 certs = _der.sequence(self.ca_cert.to_der())  # SEQUENCE OF Certificate
@@ -256,13 +274,16 @@ class MockCA(Server):
                 answer.append(itav.copy())  # unknown: echoed, like OpenSSL's mock server
         return answer
 
-    def handle_error(self, request, status, error_code, details):
+    def handle_error(self, request: Message, status: StatusInfo | None,
+                     error_code: int | None, details: list[str]) -> None:
+        """Record the error message in ``errors_received``."""
         with self._lock:
             self.errors_received.append((status, error_code, details))
 
     def is_revoked(self, cert: Certificate) -> bool:
+        """Whether this CA revoked ``cert``."""
         return cert.serial_number in self.revoked
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<MockCA %s issued=%d revoked=%d>" % (self.ca_cert.subject, len(self.issued),
                                                    len(self.revoked))

@@ -21,7 +21,7 @@ import secrets
 import ssl
 import tempfile
 import threading
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence, cast
 
 from openssl_cmp._bio import check_instance
 from openssl_cmp.binding import ffi, lib
@@ -169,14 +169,15 @@ class TLS:
         ssl_ctx = ffi.gc(ptr, lib.SSL_CTX_free)
         ok = lib.SSL_CTX_set_min_proto_version(ptr, lib.TLS1_2_VERSION) == 1
         lib.SSL_CTX_set_verify(ptr, lib.SSL_VERIFY_PEER, ffi.NULL)
-        if ok and self._trusted is None:
+        trusted = self._trusted
+        if ok and trusted is None:
             ok = lib.SSL_CTX_set_default_verify_paths(ptr) == 1
-        elif ok:
+        elif ok and trusted is not None:
             # set1: the SSL_CTX takes its own reference; later additions are seen
-            lib.SSL_CTX_set1_cert_store(ptr, self._trusted.ptr)
+            lib.SSL_CTX_set1_cert_store(ptr, trusted.ptr)
         if ok and self._cert is not None:
             ok = (lib.SSL_CTX_use_certificate(ptr, self._cert.ptr) == 1
-                  and lib.SSL_CTX_use_PrivateKey(ptr, self._key.ptr) == 1
+                  and lib.SSL_CTX_use_PrivateKey(ptr, cast(PrivateKey, self._key).ptr) == 1
                   and lib.SSL_CTX_check_private_key(ptr) == 1)
             for extra in self._extra:
                 ok = ok and lib.SSL_CTX_add1_chain_cert(ptr, extra.ptr) == 1
