@@ -31,6 +31,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from openssl_cmp import _der
+from openssl_cmp._boundary import boundary_of
 from openssl_cmp.binding import lib
 from openssl_cmp.context import Context
 from openssl_cmp.enums import FailInfo, PKIStatus
@@ -167,7 +168,11 @@ def error_response(server: Server, body: bytes) -> bytes | None:
             return None  # a header field we would echo is not valid after all
         if ctx is not None:
             # re-protects with the context's credentials (and sets its transaction ID)
-            if ctx._call(lib.OSSL_CMP_MSG_update_transactionID, message.ptr) != 1:
+            boundary = boundary_of(ctx)
+            with boundary.lock:
+                ok = boundary.call(lib.OSSL_CMP_MSG_update_transactionID, ctx.ptr,
+                                   message.ptr) == 1
+            if not ok:
                 errors = drain()
                 logger.warning("cannot protect a CMP error message, sending it unprotected:"
                                " %s", "; ".join(str(e) for e in errors) or "unknown error")

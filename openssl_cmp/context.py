@@ -12,10 +12,10 @@ during C calls.
 
 from __future__ import annotations
 
-import threading
-from typing import Any, Callable, ContextManager, Iterable, NoReturn, TypeVar, cast
+from typing import Any, Callable, Iterable, NoReturn, TypeVar, cast
 
 from openssl_cmp import _bio, _diagnose, callbacks
+from openssl_cmp._boundary import Boundary
 from openssl_cmp._bio import check_instance as _check_instance
 from openssl_cmp._ownership import Owned
 from openssl_cmp._typing import BytesLike, CData
@@ -46,9 +46,6 @@ _INT_MAX = 2**31 - 1
 _SRV_CTX_PTR = ffi.typeof("OSSL_CMP_SRV_CTX *")
 _SERVER_PERFORM = ffi.addressof(lib, "OSSL_CMP_CTX_server_perform")
 _TLS_HTTP_CB = ffi.addressof(lib, "ocmp_tls_http_cb")
-_REENTRY = ("cannot change a Context from inside one of its own callbacks: OpenSSL is in the "
-            "middle of a call on it and keeps pointers into its state (make the change after "
-            "the call returns)")
 
 
 def _freer(keep: dict[str, Any]) -> Callable[[CData], None]:
@@ -84,24 +81,21 @@ def _octets(value: object, what: str) -> bytes:
 class Context:
     """A CMP client context (``OSSL_CMP_CTX``).  Use as a context manager or ``close()``."""
 
-    __slots__ = ("_ptr", "_lock", "_state", "_handle", "_libctx", "_propq", "_values",
-                 "_geninfo", "_server", "_server_lock", "_http_arg_keep", "_owner",
-                 "_retired", "_depth", "_tls", "_https", "_keep", "__weakref__")
+    __slots__ = ("_ptr", "_boundary", "_handle", "_libctx", "_propq", "_values",
+                 "_geninfo", "_server", "_http_arg_keep", "_owner",
+                 "_retired", "_tls", "_https", "_keep", "__weakref__")
 
     _ptr: CData
-    _lock: threading.RLock
-    _state: callbacks.CallbackState
+    _boundary: Boundary
     _handle: CData
     _libctx: CData
     _propq: str | None
     _values: dict[str, Any]
     _geninfo: list[ITAV]
     _server: object
-    _server_lock: ContextManager[object] | None
     _http_arg_keep: CData
     _owner: object
     _retired: list[Certificate]
-    _depth: int
     _tls: TLS | None
     _https: bool
     _keep: dict[str, Any]
@@ -114,24 +108,21 @@ class Context:
         ptr = lib.OSSL_CMP_CTX_new(ffi.NULL if libctx is None else libctx, propq_c)
         if ptr == ffi.NULL:
             raise OpenSSLError("cannot create OSSL_CMP_CTX", drain())
-        self._lock = threading.RLock()
+        self._boundary = Boundary(callbacks.CallbackState(self))
         self._libctx = libctx
         self._propq = propq
         self._values = {}  # what was set through this object, for setters without getter
         self._geninfo = []  # geninfo ITAVs pushed (for OpenSSL < 3.3, which has no getter)
         self._server = None  # a Server attached in-process (kept alive while attached)
-        self._server_lock = None  # that server worker's lock, taken around our C calls
-        self._depth = 0  # C calls in progress (a callback may call back into us)
         self._http_arg_keep = None
         self._owner = None  # set for a borrowed context (a server's inner context)
         self._retired = []  # certificates emptied out of untrusted, kept until reinit
-        self._state = callbacks.CallbackState(self)
-        self._handle = None  # ffi.new_handle(self._state), made when C needs it
+        self._handle = None  # ffi.new_handle(callback state), made when C needs it
         self._tls = None  # the TLS settings in use (None: plain HTTP)
         self._https = False  # the URL said https://: TLS may not be switched off
         self._keep = {}  # C memory the C context points into; freed after it (see _freer)
-        # The state outlives the C context: ffi.gc runs the free while self._state (and
-        # thus its handle) is still referenced by this object.
+        # The callback state outlives the C context: ffi.gc runs the free while the
+        # boundary (and thus the state and its handle) is still referenced by this object.
         self._ptr = ffi.gc(ptr, _freer(self._keep))
         lib.OSSL_CMP_CTX_set_log_cb(ptr, lib.ocmp_log_cb)
 
@@ -140,18 +131,15 @@ class Context:
         """A Context over an ``OSSL_CMP_CTX *`` owned by ``owner`` (e.g. the inner context
         of an ``OSSL_CMP_SRV_CTX``, whose gc'd pointer is ``owner``): never freed here."""
         self = object.__new__(cls)
-        self._lock = threading.RLock()
+        self._boundary = Boundary(callbacks.CallbackState(self))
         self._libctx = None
         self._propq = None
         self._values = {}
         self._geninfo = []
         self._server = None
-        self._server_lock = None
-        self._depth = 0
         self._http_arg_keep = None
         self._owner = owner
         self._retired = []
-        self._state = callbacks.CallbackState(self)
         self._handle = None
         self._tls = None
         self._https = False
@@ -172,22 +160,21 @@ class Context:
 
     def close(self) -> None:
         """Free the C context now.  Objects obtained from it stay valid."""
-        with self._lock:
-            if self._depth:
+        with self._boundary.lock:
+            if self._boundary.depth:
                 raise RuntimeError("a Context cannot be closed from inside one of its own "
                                    "callbacks (OpenSSL is still using it)")
             ptr, self._ptr = self._ptr, None
             if ptr is not None and self._owner is None:
                 # freeing may log (HTTP keep-alive close): route it to our callback
-                with callbacks.running(self._state):
+                with self._boundary.running():
                     ffi.release(ptr)
-            raised = self._state.take_exception()
+            raised = self._boundary.take_exception()
             self._owner = None
             self._server = None
-            self._server_lock = None
+            self._boundary.guard = None
             # C can no longer call back: let the callables and their args go now
-            state = self._state
-            state.take_exception()
+            state = self._boundary.state
             state.log_callback = callbacks.log_to_logging
             state.transfer_callback = state.transfer_callback_arg = None
             state.cert_conf_callback = state.cert_conf_callback_arg = None
@@ -219,44 +206,23 @@ class Context:
 
     # -- the boundary ---------------------------------------------------------------------
     def _call(self, func: Callable[..., Any], *args: Any) -> Any:
-        """Call ``func(ctx, *args)`` under the lock with callbacks routed to this context;
-        re-raise an exception stored by a callback."""
-        with self._lock:
+        """Call ``func(ctx, *args)`` through the boundary: under the lock, with callbacks
+        routed to this context; re-raise an exception stored by a callback."""
+        boundary = self._boundary
+        with boundary.lock:
             ptr = self._ptr
             if ptr is None:
                 raise ValueError("Context is closed")
-            state = self._state
-            lib.ERR_clear_error()
-            tls = callbacks._tls
-            previous = getattr(tls, "state", None)
-            tls.state = state  # the call in progress: log/http callbacks find us here
-            self._depth += 1
-            server_lock = self._server_lock
-            try:
-                if server_lock is None:
-                    result = func(ptr, *args)
-                else:  # an attached server worker runs inside this call
-                    with server_lock:
-                        result = func(ptr, *args)
-            finally:
-                self._depth -= 1
-                tls.state = previous
-            exc = state.exception
-            if exc is not None:
-                state.exception = None
-                lib.ERR_clear_error()
-                raise exc
-            return result
+            return boundary.call(func, ptr, *args)
 
     def _set(self, func: Callable[..., Any], what: str, *args: Any) -> None:
         """A setter returning 1 on success.  Setters never call back into Python, so no
         callback routing is needed (this is the hot path of configuring a context)."""
-        with self._lock:
+        with self._boundary.lock:
             ptr = self._ptr
             if ptr is None:
                 raise ValueError("Context is closed")
-            if self._depth:
-                raise RuntimeError(_REENTRY)
+            self._boundary.refuse_reentry()
             lib.ERR_clear_error()
             if func(ptr, *args) != 1:
                 raise OpenSSLError("cannot set %s" % what, drain())
@@ -264,8 +230,7 @@ class Context:
     def _check_changeable(self) -> None:
         """Under the lock: refuse a change while OpenSSL is inside a call on this context
         (only this thread can be there: others wait for the lock)."""
-        if self._depth:
-            raise RuntimeError(_REENTRY)
+        self._boundary.refuse_reentry()
 
     @property
     def _state_handle(self) -> CData:
@@ -273,7 +238,7 @@ class Context:
         the Context (not on the state) so that nothing points back: no reference cycle."""
         handle = self._handle
         if handle is None:
-            handle = self._handle = ffi.new_handle(self._state)
+            handle = self._handle = ffi.new_handle(self._boundary.state)
         return handle
 
     def _give(self, func: Callable[..., Any], what: str, obj: Owned, *leading: Any,
@@ -281,7 +246,7 @@ class Context:
         """A set0/push0 call: C takes a reference of ``obj`` (up-ref'd or copied for it),
         on success only.  The context is checked first, so a closed context takes no
         reference, and any failure gives the reference back."""
-        with self._lock:
+        with self._boundary.lock:
             if self._ptr is None:
                 raise ValueError("Context is closed")
             self._check_changeable()
@@ -297,7 +262,7 @@ class Context:
 
     def _push(self, func: Callable[..., Any], what: str, ptr: CData) -> None:
         """A push1 call (C copies).  Success is any positive return, as for push0."""
-        with self._lock:
+        with self._boundary.lock:
             self._check_changeable()
             if self._call(func, ptr) <= 0:
                 raise OpenSSLError("cannot add %s" % what, drain())
@@ -346,7 +311,7 @@ class Context:
         if not low <= value <= high:
             raise ValueError("value of %s must be in %d..%d, not %d"
                              % (option.name, low, high, value))
-        with self._lock:
+        with self._boundary.lock:
             ptr = self._ptr
             if ptr is None:
                 raise ValueError("Context is closed")
@@ -397,34 +362,30 @@ class Context:
         """callable(component, file, line, level: LogLevel, message) or None.  The default
         forwards to ``logging.getLogger("openssl_cmp")``; None restores OpenSSL's own
         printing (to stdout/stderr)."""
-        return self._state.log_callback
+        return self._boundary.state.log_callback
 
     @log_callback.setter
     def log_callback(self, callback: LogCallback | None) -> None:
         if callback is not None and not callable(callback):
             raise TypeError("log_callback must be callable or None")
-        with self._lock:
+        with self._boundary.lock:
             cb = ffi.NULL if callback is None else lib.ocmp_log_cb
             self._set(lib.OSSL_CMP_CTX_set_log_cb, "log callback", cb)
-            self._state.log_callback = callback
+            self._boundary.state.log_callback = callback
 
     def print_errors(self) -> None:
         """Drain OpenSSL's error queue of this thread through the log callback."""
-        with self._lock:
-            state = self._state
-            with callbacks.running(state):
+        with self._boundary.lock:
+            with self._boundary.running():
                 lib.OSSL_CMP_CTX_print_errors(self.ptr)
-            exc = state.take_exception()
-            if exc is not None:
-                # OpenSSL stopped printing at the failing entry: the rest is dropped too
-                lib.ERR_clear_error()
-                raise exc
+            # OpenSSL stopped printing at a failing log callback: the rest is dropped too
+            self._boundary.raise_stored()
 
     # -- message transfer -----------------------------------------------------------------
     def _set_string(self, func: Callable[..., Any], key: str, value: str | None,
                     what: str) -> None:
         value_c = ffi.NULL if value is None else _bio.c_string(value, what)
-        with self._lock:
+        with self._boundary.lock:
             self._set(func, what, value_c)
             self._remember(key, value)
             if self._tls is not None and key != "server_path":
@@ -459,7 +420,7 @@ class Context:
             raise TypeError("server_port must be int")
         if not 0 <= port <= 65535:
             raise ValueError("server_port must be 0..65535 (0: the default), not %d" % port)
-        with self._lock:
+        with self._boundary.lock:
             self._set(lib.OSSL_CMP_CTX_set_serverPort, "server_port", port)
             self._remember("server_port", port)
             if self._tls is not None:
@@ -501,9 +462,9 @@ class Context:
             raise ValueError("url must look like http[s]://host[:port][/path], not %r" % url)
         https = parts.scheme == "https"
         tls = (self._tls or TLS()) if https else None
-        with self._lock:
+        with self._boundary.lock:
             self._check_changeable()
-            if https and self._state.http_callback is not None:
+            if https and self._boundary.state.http_callback is not None:
                 raise ValueError("an https:// URL needs the HTTP callback slot for TLS: "
                                  "set ctx.http_callback = None first")
             self.server = parts.hostname
@@ -517,13 +478,13 @@ class Context:
     @property
     def transfer_callback(self) -> TransferCallback | None:
         """callable(ctx, request: Message) -> Message, or None for HTTP."""
-        return self._state.transfer_callback
+        return self._boundary.state.transfer_callback
 
     @transfer_callback.setter
     def transfer_callback(self, callback: TransferCallback | None) -> None:
         if callback is not None and not callable(callback):
             raise TypeError("transfer_callback must be callable or None")
-        with self._lock:
+        with self._boundary.lock:
             if callback is None:
                 # 3.5 reads a non-NULL arg as a BIO pair when the default transfer is used
                 self._set(lib.OSSL_CMP_CTX_set_transfer_cb, "transfer callback", ffi.NULL)
@@ -534,18 +495,18 @@ class Context:
                 self._set(lib.OSSL_CMP_CTX_set_transfer_cb, "transfer callback",
                           lib.ocmp_transfer_cb)
             self._server = None
-            self._server_lock = None
-            self._state.transfer_callback = callback
+            self._boundary.guard = None
+            self._boundary.state.transfer_callback = callback
 
     @property
     def transfer_callback_arg(self) -> object:
         """Any Python object for the transfer callback (read it as
         ``ctx.transfer_callback_arg``); never given to C."""
-        return self._state.transfer_callback_arg
+        return self._boundary.state.transfer_callback_arg
 
     @transfer_callback_arg.setter
     def transfer_callback_arg(self, arg: object) -> None:
-        self._state.transfer_callback_arg = arg
+        self._boundary.state.transfer_callback_arg = arg
 
     def attach_srv_ctx(self, srv_ctx: CData, owner: object = None) -> None:
         """Wire this client to an in-process ``OSSL_CMP_SRV_CTX *`` through the C fast path
@@ -556,16 +517,16 @@ class Context:
             raise TypeError("srv_ctx must be an OSSL_CMP_SRV_CTX * cdata")
         if srv_ctx == ffi.NULL:
             raise ValueError("srv_ctx is NULL")
-        with self._lock:
+        with self._boundary.lock:
             ptr = self._ptr
             if ptr is None:
                 raise ValueError("Context is closed")
             if lib.OSSL_CMP_CTX_set_transfer_cb_arg(ptr, srv_ctx) != 1 or \
                     lib.OSSL_CMP_CTX_set_transfer_cb(ptr, _SERVER_PERFORM) != 1:
                 raise OpenSSLError("cannot attach the server", drain())
-            self._state.transfer_callback = None
+            self._boundary.state.transfer_callback = None
             self._server = owner if owner is not None else srv_ctx
-            self._server_lock = getattr(owner, "lock", None)
+            self._boundary.guard = getattr(owner, "lock", None)
 
     @property
     def attached_server(self) -> object:
@@ -576,31 +537,31 @@ class Context:
     @property
     def http_callback(self) -> HttpCallback | None:
         """callable(ctx, bio, connect: bool, detail: int) -> BIO * (cdata) or None."""
-        return self._state.http_callback
+        return self._boundary.state.http_callback
 
     @http_callback.setter
     def http_callback(self, callback: HttpCallback | None) -> None:
         if callback is not None and not callable(callback):
             raise TypeError("http_callback must be callable or None")
-        with self._lock:
+        with self._boundary.lock:
             if self._tls is not None:
                 raise ValueError("ctx.tls uses OpenSSL's HTTP callback: set ctx.tls = None "
                                  "before setting http_callback")
             self._set(lib.OSSL_CMP_CTX_set_http_cb, "http callback",
                       ffi.NULL if callback is None else lib.ocmp_http_cb)
-            self._state.http_callback = callback
+            self._boundary.state.http_callback = callback
 
     @property
     def http_callback_arg(self) -> object:
         """The argument of the HTTP callback (see the setter)."""
-        return self._state.http_callback_arg
+        return self._boundary.state.http_callback_arg
 
     @http_callback_arg.setter
     def http_callback_arg(self, arg: object) -> None:
         """A cdata pointer is passed to C as is (e.g. an ``SSL_CTX *``); another object goes
         as a handle.  As in C, a non-None arg makes OpenSSL 3.0/3.1 (and 3.2+ unless
         ``Option.USE_TLS`` is set) use TLS."""
-        with self._lock:
+        with self._boundary.lock:
             if self._tls is not None:
                 raise ValueError("ctx.tls uses OpenSSL's HTTP callback argument: set "
                                  "ctx.tls = None before setting http_callback_arg")
@@ -613,7 +574,7 @@ class Context:
                 c_arg = keep = ffi.new_handle(arg)
             self._set(lib.OSSL_CMP_CTX_set_http_cb_arg, "http arg", c_arg)
             self._http_arg_keep = keep
-            self._state.http_callback_arg = arg
+            self._boundary.state.http_callback_arg = arg
 
     # -- TLS ------------------------------------------------------------------------------
     @property
@@ -630,7 +591,7 @@ class Context:
     @tls.setter
     def tls(self, tls: TLS | None) -> None:
         _check_instance(tls, TLS, "tls", allow_none=True)
-        with self._lock:
+        with self._boundary.lock:
             ptr = self.ptr
             self._check_changeable()
             if tls is None:
@@ -645,7 +606,7 @@ class Context:
                     self._keep.pop("tls", None)
                     self._tls = None
                 return
-            if self._state.http_callback is not None or self._http_arg_keep is not None:
+            if self._boundary.state.http_callback is not None or self._http_arg_keep is not None:
                 raise ValueError("ctx.tls needs OpenSSL's HTTP callback slot: set "
                                  "ctx.http_callback and ctx.http_callback_arg to None first")
             client = tls._client(self._libctx, self._propq)  # may raise: no change
@@ -748,7 +709,7 @@ class Context:
     def trusted(self) -> TrustStore | None:
         """The trust store (``set0_trustedStore``/``get0_trustedStore``); shared, not
         copied: later additions to the store are seen by the context.  None when unset."""
-        with self._lock:  # get0: take our reference before anyone can replace it
+        with self._boundary.lock:  # get0: take our reference before anyone can replace it
             ptr = self._call(lib.OSSL_CMP_CTX_get0_trustedStore)
             return None if ptr == ffi.NULL else TrustStore._borrowed(ptr)
 
@@ -769,7 +730,7 @@ class Context:
     def untrusted(self) -> list[Certificate]:
         """Intermediate certificates for path building (grows with received extraCerts
         unless ``Option.NO_CACHE_EXTRACERTS`` is set, OpenSSL 3.3+)."""
-        with self._lock:
+        with self._boundary.lock:
             return certs_from_stack(self._call(lib.OSSL_CMP_CTX_get0_untrusted), owned=False)
 
     @untrusted.setter
@@ -782,7 +743,7 @@ class Context:
             # The certificates are kept (not freed) until reinit: the context may still
             # point at one of them as its validated server certificate, and OpenSSL's
             # check_msg_find_cert reads that pointer once more after dropping it.
-            with self._lock:
+            with self._boundary.lock:
                 self._check_changeable()
                 sk = self._call(lib.OSSL_CMP_CTX_get0_untrusted)
                 if sk != ffi.NULL:
@@ -810,7 +771,7 @@ class Context:
         if self._values.get("chain_built"):
             raise RuntimeError("build_cert_chain may be called once per Context "
                                "(OpenSSL would leak the previous chain)")
-        with self._lock, CertStack(candidates, "candidate certificate") as sk:
+        with self._boundary.lock, CertStack(candidates, "candidate certificate") as sk:
             self._check_changeable()
             # through _call: chain building logs, and the lines belong to this context
             if self._call(lib.OSSL_CMP_CTX_build_cert_chain,
@@ -892,7 +853,7 @@ class Context:
     def geninfo_itavs(self) -> list[ITAV]:
         """The geninfo ITAVs pushed so far (copies)."""
         if hasattr(lib, "OSSL_CMP_CTX_get0_geninfo_ITAVs"):
-            with self._lock:
+            with self._boundary.lock:
                 return itavs_from_stack(self._call(lib.OSSL_CMP_CTX_get0_geninfo_ITAVs),
                                         owned=False)
         return [ITAV._copied(i.ptr) for i in self._geninfo]
@@ -918,7 +879,7 @@ class Context:
 
     def get_new_pkey(self, private: bool = False) -> PrivateKey | PublicKey | None:
         """The new key if set, else (public only) the p10 CSR's key, else the client key."""
-        with self._lock:
+        with self._boundary.lock:
             ptr = self._call(lib.OSSL_CMP_CTX_get0_newPkey, 1 if private else 0)
             lib.ERR_clear_error()  # NULL without a key is not an error for Python
             if ptr == ffi.NULL:
@@ -983,7 +944,7 @@ class Context:
         if isinstance(exts, dict):
             exts = Extensions(exts)
         _check_instance(exts, Extensions, "req_extensions", allow_none=True)
-        with self._lock:
+        with self._boundary.lock:
             if exts is None:
                 self._set(lib.OSSL_CMP_CTX_set0_reqExtensions, "req_extensions", ffi.NULL)
             else:
@@ -1040,13 +1001,13 @@ class Context:
     def cert_conf_callback(self) -> CertConfCallback | None:
         """callable(ctx, cert, fail_info: FailInfo) -> int | (int, str): 0 accepts the new
         certificate, FailInfo bits reject it (the text goes to the server)."""
-        return self._state.cert_conf_callback
+        return self._boundary.state.cert_conf_callback
 
     @cert_conf_callback.setter
     def cert_conf_callback(self, callback: CertConfCallback | None) -> None:
         if callback is not None and not callable(callback):
             raise TypeError("cert_conf_callback must be callable or None")
-        with self._lock:
+        with self._boundary.lock:
             if callback is None:
                 self._set(lib.OSSL_CMP_CTX_set_certConf_cb, "certConf callback", ffi.NULL)
                 self._set(lib.OSSL_CMP_CTX_set_certConf_cb_arg, "certConf arg", ffi.NULL)
@@ -1055,17 +1016,17 @@ class Context:
                           self._state_handle)
                 self._set(lib.OSSL_CMP_CTX_set_certConf_cb, "certConf callback",
                           lib.ocmp_certconf_cb)
-            self._state.cert_conf_callback = callback
+            self._boundary.state.cert_conf_callback = callback
 
     @property
     def cert_conf_callback_arg(self) -> object:
         """Any Python object for the callback; a TrustStore here is what
         :func:`default_cert_conf` verifies the new certificate against."""
-        return self._state.cert_conf_callback_arg
+        return self._boundary.state.cert_conf_callback_arg
 
     @cert_conf_callback_arg.setter
     def cert_conf_callback_arg(self, arg: object) -> None:
-        self._state.cert_conf_callback_arg = arg
+        self._boundary.state.cert_conf_callback_arg = arg
 
     # -- results --------------------------------------------------------------------------
     @property
@@ -1081,7 +1042,7 @@ class Context:
     @property
     def status_strings(self) -> list[str]:
         """The status texts of the last response."""
-        with self._lock:
+        with self._boundary.lock:
             sk = self._call(lib.OSSL_CMP_CTX_get0_statusString)
             if sk == ffi.NULL:
                 return []
@@ -1110,14 +1071,14 @@ class Context:
     def validated_server_cert(self) -> Certificate | None:
         """The server certificate that validated the last response (OpenSSL 3.2+)."""
         require("OSSL_CMP_CTX_get0_validatedSrvCert", "Context.validated_server_cert")
-        with self._lock:
+        with self._boundary.lock:
             ptr = self._call(lib.OSSL_CMP_CTX_get0_validatedSrvCert)
             return None if ptr == ffi.NULL else Certificate._borrowed(ptr)
 
     @property
     def new_cert(self) -> Certificate | None:
         """The certificate the last transaction obtained, or None."""
-        with self._lock:
+        with self._boundary.lock:
             ptr = self._call(lib.OSSL_CMP_CTX_get0_newCert)
             return None if ptr == ffi.NULL else Certificate._borrowed(ptr)
 
@@ -1209,7 +1170,7 @@ class Context:
         certificate.  Raises CMPError on failure, a server rejection included."""
         req_type = _as_req_type(req_type)
         crm_c = ffi.NULL if crm is None else self._crm_arg(crm)
-        with self._lock:
+        with self._boundary.lock:
             self._check_changeable()
             cert = self._call(lib.OSSL_CMP_exec_certreq, req_type, crm_c)
             if cert == ffi.NULL:
@@ -1247,7 +1208,7 @@ class Context:
             req = _as_req_type(req_type)
         crm_c = self._crm_arg(crm)
         check_after = ffi.new("int *")
-        with self._lock:
+        with self._boundary.lock:
             self._check_changeable()
             result = self._call(lib.OSSL_CMP_try_certreq, req, crm_c, check_after)
             if result == 0:
@@ -1260,14 +1221,14 @@ class Context:
 
     def exec_rr(self) -> None:
         """Revoke ``old_cert`` (or the certificate named by issuer/serial_number)."""
-        with self._lock:
+        with self._boundary.lock:
             self._check_changeable()
             if self._call(lib.OSSL_CMP_exec_RR_ses) != 1:
                 raise self._failure("RR")
 
     def exec_genm(self) -> list[ITAV]:
         """Send a GENM with the ITAVs pushed by ``push_genm_itav``; return the GENP ITAVs."""
-        with self._lock:
+        with self._boundary.lock:
             self._check_changeable()
             sk = self._call(lib.OSSL_CMP_exec_GENM_ses)
             if sk == ffi.NULL:
@@ -1299,17 +1260,17 @@ def default_cert_conf(ctx: Context, cert: Certificate,
         raise ValueError("fail_info has bits outside PKIFailureInfo: %#x" % fail_info)
     store = ctx.cert_conf_callback_arg
     txt = ffi.new("const char **")
-    with ctx._lock:
+    with ctx._boundary.lock:
         ptr = ctx.ptr
         # OSSL_CMP_certConf_cb reads the context's certConf arg as an X509_STORE *: put
         # the store there for the duration of the call, then our handle back.
         c_store = store.ptr if isinstance(store, TrustStore) else ffi.NULL
         lib.OSSL_CMP_CTX_set_certConf_cb_arg(ptr, c_store)
         try:
-            with callbacks.running(ctx._state):
+            with ctx._boundary.running():
                 result = lib.OSSL_CMP_certConf_cb(ptr, cert.ptr, fail_info, txt)
         finally:
-            restore = ctx._state_handle if ctx._state.cert_conf_callback else ffi.NULL
+            restore = ctx._state_handle if ctx._boundary.state.cert_conf_callback else ffi.NULL
             lib.OSSL_CMP_CTX_set_certConf_cb_arg(ptr, restore)
         lib.ERR_clear_error()
     text = None if txt[0] == ffi.NULL else ffi.string(txt[0]).decode("utf-8", "replace")

@@ -44,6 +44,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Iterable, List, NoReturn, Opti
 from openssl_cmp import _bio, _der, callbacks
 from openssl_cmp._ownership import end_view
 from openssl_cmp._typing import CData
+from openssl_cmp._boundary import boundary_of
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp._bio import check_instance as _check_instance
 from openssl_cmp.context import Context
@@ -220,14 +221,14 @@ class ServerContext(Context):
         why = _REFUSED_SETTINGS.get(name)
         if why is not None:
             raise RuntimeError("server.ctx.%s: %s" % (name, why))
-        with self._lock:  # the template and its recording change together
+        with self._boundary.lock:  # the template and its recording change together
             object.__setattr__(self, name, value)  # the property validates and sets it here
             workers = self._record(("set", name), (value,))
         self._apply_to(workers, ("set", name))
 
     def set_option(self, option: Option | int, value: int) -> None:
         """As :meth:`Context.set_option`, recorded and applied to every worker."""
-        with self._lock:
+        with self._boundary.lock:
             super().set_option(option, value)  # validates option and value
             key = ("call", "set_option", int(option))
             workers = self._record(key, (option, value))
@@ -235,7 +236,7 @@ class ServerContext(Context):
 
     def push_geninfo_itav(self, itav: ITAV) -> None:
         """As :meth:`Context.push_geninfo_itav`, recorded and applied to every worker."""
-        with self._lock:
+        with self._boundary.lock:
             super().push_geninfo_itav(itav)
             key = ("call", "push_geninfo_itav", len(self._recorded))
             workers = self._record(key, (itav.copy(),))
@@ -244,7 +245,7 @@ class ServerContext(Context):
     def reset_geninfo_itavs(self) -> None:
         """As :meth:`Context.reset_geninfo_itavs`, recorded and applied to every worker."""
         key = ("call", "reset_geninfo_itavs")
-        with self._lock:
+        with self._boundary.lock:
             super().reset_geninfo_itavs()
             for old in [k for k in self._recorded if k[:2] == ("call", "push_geninfo_itav")]:
                 del self._recorded[old]
@@ -343,7 +344,7 @@ _in_c = threading.local()
 def _configure(worker: _Worker, apply: Callable[[_Worker], None]) -> None:
     """Apply ``apply(worker)`` now if no C call is in progress on the worker, else queue it
     for when the call returns (or wait for that, see above)."""
-    lock = worker.ctx._lock
+    lock = boundary_of(worker.ctx).lock
     if getattr(_in_c, "depth", 0):
         if not lock.acquire(blocking=False):  # the thread holding it will apply it
             with worker.mutex:
@@ -388,14 +389,14 @@ def _enter_c(worker: _Worker) -> None:
     with worker.mutex:
         worker.c_depth += 1
         worker.c_thread = get_ident()
-    worker.ctx._depth += 1  # the worker's Context refuses changes meanwhile
+    boundary_of(worker.ctx).depth += 1  # the worker's Context refuses changes meanwhile
     _in_c.depth = getattr(_in_c, "depth", 0) + 1
 
 
 def _leave_c(worker: _Worker) -> None:
     """After the C call (lock still held): apply what was queued meanwhile."""
     _in_c.depth -= 1
-    worker.ctx._depth -= 1
+    boundary_of(worker.ctx).depth -= 1
     with worker.mutex:
         worker.c_depth -= 1
         if worker.c_depth:
@@ -464,14 +465,12 @@ class _Worker:
         transaction collected.  The order matters: OpenSSL's check_msg_find_cert frees a
         cached sender certificate that no longer verifies and then reads it once more, which
         is only safe while the untrusted cache still holds a reference to it."""
-        with self.ctx._lock:  # an attached client may still be finishing on it
+        with boundary_of(self.ctx).lock:  # an attached client may still be finishing on it
             if self.pending and not self.c_depth:
                 _flush(self)
             self.tid = tid
             self.refused = False
-            if lib.OSSL_CMP_CTX_reinit(self.ctx.ptr) != 1:
-                raise OpenSSLError("cannot reset a server context", drain())
-            self.ctx._retired.clear()  # reinit dropped the cached sender certificate
+            self.ctx.reinit()  # also drops the certificates kept for the cached sender cert
             self.ctx.untrusted = untrusted
 
 
@@ -488,11 +487,11 @@ class _LeaseGuard:
 
     def __enter__(self) -> _LeaseGuard:
         worker = self.worker
-        worker.ctx._lock.acquire()
+        boundary_of(worker.ctx).lock.acquire()
         try:
             _enter_c(worker)
         except BaseException:
-            worker.ctx._lock.release()
+            boundary_of(worker.ctx).lock.release()
             raise
         return self
 
@@ -501,17 +500,17 @@ class _LeaseGuard:
         try:
             _leave_c(worker)
         finally:
-            worker.ctx._lock.release()
+            boundary_of(worker.ctx).lock.release()
 
     # the lock protocol too, for code that calls acquire/release
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         worker = self.worker
-        if not worker.ctx._lock.acquire(blocking, timeout):
+        if not boundary_of(worker.ctx).lock.acquire(blocking, timeout):
             return False
         try:
             _enter_c(worker)
         except BaseException:
-            worker.ctx._lock.release()
+            boundary_of(worker.ctx).lock.release()
             raise
         return True
 
@@ -950,17 +949,16 @@ class Server:
         worker = self._take(request.transaction_id)
         ended = True
         try:
-            ctx = worker.ctx
-            with ctx._lock:
-                state = ctx._state
+            boundary = boundary_of(worker.ctx)
+            with boundary.lock:
                 _enter_c(worker)
                 try:
                     lib.ERR_clear_error()
-                    with callbacks.running(state):
+                    with boundary.running():
                         rsp = lib.OSSL_CMP_SRV_process_request(worker.srv, request.ptr)
                 finally:
                     _leave_c(worker)  # and apply the changes handlers made meanwhile
-                exc = state.take_exception()
+                exc = boundary.take_exception()
                 if rsp == ffi.NULL:
                     raise OpenSSLError("the server could not produce a response", drain())
                 response = Message._owned(rsp)
@@ -995,8 +993,9 @@ class Server:
         _check_instance(client, Context, "client")
         if isinstance(client, ServerContext):
             raise TypeError("a server's template context cannot be a client")
-        with client._lock:
-            if client._depth:  # only this thread can be inside a call on it
+        client_boundary = boundary_of(client)
+        with client_boundary.lock:
+            if client_boundary.depth:  # only this thread can be inside a call on it
                 raise RuntimeError("cannot attach a client from inside one of its own calls "
                                    "(OpenSSL is using its current transfer)")
             with self._pool_lock:

@@ -855,7 +855,7 @@ def test_idle_context_and_callable_freed_together(attr):
     ctx = Context()
     cb = CallableObject()
     setattr(ctx, attr, cb)
-    refs = [weakref.ref(ctx), weakref.ref(cb), weakref.ref(ctx._state)]
+    refs = [weakref.ref(ctx), weakref.ref(cb), weakref.ref(ctx._boundary.state)]
     del ctx, cb
     gc.collect()
     assert [r() for r in refs] == [None, None, None]
@@ -1149,7 +1149,7 @@ def test_close_reraises_log_callback_failure():
         raise KeyError("from log")
 
     ctx.log_callback = failing
-    ctx._state.store(KeyError("stored during free"))  # what the trampoline does
+    ctx._boundary.state.store(KeyError("stored during free"))  # what the trampoline does
     with pytest.raises(KeyError):
         ctx.close()
     assert ctx.closed

@@ -243,7 +243,7 @@ def test_context_with_callbacks_freed_without_cyclic_gc():
         ctx.cert_conf_callback = lambda c, cert, f: 0
         ctx.log_callback = lambda *a: None
         ref = weakref.ref(ctx)
-        state_ref = weakref.ref(ctx._state)
+        state_ref = weakref.ref(ctx._boundary.state)
         del ctx
         assert ref() is None and state_ref() is None
     finally:
