@@ -31,6 +31,7 @@ returns it to C.
 from __future__ import annotations
 
 import time
+import weakref
 from typing import Any, Callable, ClassVar, Optional, TypeVar, cast
 
 from openssl_cmp import _bio
@@ -211,31 +212,26 @@ class Owned:
         return type(self)._borrowed(self.ptr)
 
 
-_getrefcount: Optional[Callable[[Any], int]]
-try:
-    from sys import getrefcount as _getrefcount
-except ImportError:  # pragma: no cover - not CPython: always copy
-    _getrefcount = None
-
-# References to a view that end_view itself accounts for: the caller's variable, the
-# parameter, and getrefcount's own argument.
-_VIEW_BASELINE = 3
-# References to a view's cdata in _wait_unused: end_view's local, the parameter and
-# getrefcount's argument.
-_CDATA_BASELINE = 3
 # How long end_view waits for other threads' calls on C's pointer (seconds).  Such a call
 # ends within microseconds; a longer hold is a raw ``view.ptr`` kept somewhere (e.g. to
 # compare addresses), which must not stall the server.
 _VIEW_WAIT = 0.2
 
 
-def _wait_unused(ptr: CData) -> None:
-    """Wait (bounded) until no other thread holds ``ptr``, C's pointer that the callback
-    gives back to C: a thread holds it while it is inside a call or a derivation with it."""
-    assert _getrefcount is not None
+# Views and hand-over are decided by *who still holds an object*, asked of weak references
+# after the trampoline has dropped its own strong ones: an object nobody else holds is gone
+# at once on CPython (reference counting), and one that is still reachable was kept.  No
+# reference-count constant is involved, so the protocol does not depend on how a CPython
+# version counts references; where objects outlive their last reference (another
+# implementation, or a cycle), the answer is "kept", and a copy is made: safe, not wrong.
+
+
+def _wait_unused(in_use: weakref.ref[Any]) -> None:
+    """Wait (bounded) until no other thread holds C's pointer (a cdata that only the view
+    held until now): a thread holds it while it is inside a call or a derivation with it."""
     deadline = None
     delay = 1e-6
-    while _getrefcount(ptr) > _CDATA_BASELINE:
+    while in_use() is not None:
         if deadline is None:
             deadline = time.monotonic() + _VIEW_WAIT
         elif time.monotonic() > deadline:
@@ -244,38 +240,49 @@ def _wait_unused(ptr: CData) -> None:
         delay = min(delay * 2, 1e-3)
 
 
-def end_view(view: Owned | None) -> None:
-    """End a callback's view of a borrowed pointer.  If the callee kept the object (it has
-    more references than the trampoline's own), it becomes an owned copy in place, so it
-    never dangles, and a call another thread started on C's pointer before the swap is
-    waited for; otherwise it is simply closed, and nothing was copied (then no other
-    thread can be inside one of its methods: that would be a reference)."""
+def lend(view: Owned | None) -> weakref.ref[Owned] | None:
+    """A weak reference to a callback's view (see :meth:`Owned._view`): the trampoline
+    passes the view to the callback, drops its own references, then calls
+    :func:`end_view` with this."""
+    return None if view is None else weakref.ref(view)
+
+
+def end_view(kept: weakref.ref[Owned] | None) -> None:
+    """End a callback's view of a borrowed pointer, given :func:`lend`'s weak reference
+    (the trampoline holds no strong reference any more).  A view nobody kept is gone, and
+    nothing was copied.  One the callee kept becomes an owned copy in place, so it never
+    dangles, and a call another thread started on C's pointer before the swap is waited
+    for."""
+    view = None if kept is None else kept()
     if view is None or view._ptr is None:
         return
-    if _getrefcount is None or _getrefcount(view) > _VIEW_BASELINE:
-        ptr = view._ptr
-        copy = getattr(lib, view._dup)(ptr) if view._dup else ffi.NULL
-        if copy == ffi.NULL:  # pragma: no cover - out of memory
-            view._ptr = None
-            raise_openssl("cannot keep a copy of %s" % type(view).__name__)
-        view._ptr = ffi.gc(copy, getattr(lib, view._free))
-        if _getrefcount is not None:
-            _wait_unused(ptr)
-    else:
+    raw = view._ptr
+    copy = getattr(lib, view._dup)(raw) if view._dup else ffi.NULL
+    if copy == ffi.NULL:  # pragma: no cover - out of memory
         view._ptr = None
+        raise_openssl("cannot keep a copy of %s" % type(view).__name__)
+    view._ptr = ffi.gc(copy, getattr(lib, view._free))
+    del view
+    in_use = weakref.ref(raw)
+    del raw
+    _wait_unused(in_use)
 
 
-def hand_over(obj: Owned) -> CData:
-    """The pointer of ``obj`` for a C function that takes ownership of it (OpenSSL frees
-    a transfer callback's response).  When the caller's variable is the only other
-    reference, ownership moves without a copy and ``obj`` is closed; otherwise C gets a
-    copy and ``obj`` stays valid."""
-    if _getrefcount is not None and _getrefcount(obj) <= _VIEW_BASELINE:
-        ptr = obj.ptr
-        # the cdata: obj._ptr, our local, getrefcount's argument.  More means another
-        # thread is inside a call with it (it cannot then be moved) or it is a view.
-        if type(ptr) is _GC_CDATA and _getrefcount(ptr) <= 3:
-            obj._ptr = None
-            ffi.gc(ptr, None)  # drop our destructor: the pointer is C's now
-            return ptr
-    return obj._new_reference()
+def hand_over(kept: weakref.ref[Owned], ptr: CData, cls: type[Owned]) -> CData:
+    """The pointer for a C function that takes ownership of an object (OpenSSL frees a
+    transfer callback's response).  ``ptr`` is the object's cdata, taken before the
+    trampoline dropped its reference to the object, and ``kept`` a weak reference to it.
+    When nobody else holds the object, ownership moves without a copy; otherwise C gets
+    a copy and the object stays valid.  A view (C's own pointer) is always copied."""
+    obj = kept()
+    if obj is None and type(ptr) is _GC_CDATA:
+        ffi.gc(ptr, None)  # drop our destructor: the pointer is C's now
+        return ptr
+    if obj is not None:
+        return obj._new_reference()
+    if cls._dup is None:  # pragma: no cover - every lent type can be copied
+        raise TypeError("%s cannot be handed over" % cls.__name__)
+    copy = getattr(lib, cls._dup)(ptr)
+    if copy == ffi.NULL:  # pragma: no cover - out of memory
+        raise_openssl("cannot copy %s" % cls.__name__)
+    return copy

@@ -20,14 +20,15 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple, Union, cast
 
+from openssl_cmp._ownership import end_view, hand_over, lend
 from openssl_cmp._typing import CData
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.enums import FailInfo, LogLevel
+from openssl_cmp.message import Message
+from openssl_cmp.objects import Certificate
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # context imports this module
     from openssl_cmp.context import Context
-    from openssl_cmp.message import Message
-    from openssl_cmp.objects import Certificate
 
 LogCallback = Callable[[Optional[str], Optional[str], int, Union[LogLevel, int], Optional[str]],
                        object]
@@ -174,26 +175,30 @@ def _state_from_arg(arg: CData) -> CallbackState | None:
 
 @ffi.def_extern(name="ocmp_transfer_cb")
 def _transfer_trampoline(ctx_ptr: CData, req_ptr: CData) -> CData:
-    from openssl_cmp._ownership import end_view, hand_over
-    from openssl_cmp.message import Message
-
     state = _state_from_arg(lib.OSSL_CMP_CTX_get_transfer_cb_arg(ctx_ptr))
     if state is None or state.transfer_callback is None:
         return ffi.NULL
     # The request is lent for the call; it is copied only if the callback keeps it.
-    request = Message._view(req_ptr)
+    request: Message | None = Message._view(req_ptr)
+    kept = lend(request)
     try:
-        response = state.transfer_callback(cast("Context", state.context()), request)
+        response = state.transfer_callback(cast("Context", state.context()),
+                                           cast(Message, request))
+        request = None  # from here on, only what the callback kept holds the view
         if not isinstance(response, Message):  # the callback's code is not type-checked
             raise TypeError("transfer_callback must return a Message, not %s"
                             % type(response).__name__)
         # OpenSSL frees the response: it takes ours if nobody else holds it, else a copy
-        return hand_over(response)
+        ptr, cls, taken = response.ptr, type(response), lend(response)
+        del response
+        assert taken is not None
+        return hand_over(taken, ptr, cls)
     except BaseException as exc:  # noqa: BLE001
         state.store(exc)
         return ffi.NULL
     finally:
-        end_view(request)
+        request = None
+        end_view(kept)
 
 
 def _cert_conf_result(result: object) -> tuple[int, str | None]:
@@ -217,8 +222,6 @@ def _cert_conf_result(result: object) -> tuple[int, str | None]:
 @ffi.def_extern(name="ocmp_certconf_cb")
 def _cert_conf_trampoline(ctx_ptr: CData, cert_ptr: CData, fail_info: int,
                           txt: CData) -> int:
-    from openssl_cmp.objects import Certificate
-
     state = _state_from_arg(lib.OSSL_CMP_CTX_get_certConf_cb_arg(ctx_ptr))
     if state is None or state.cert_conf_callback is None:
         return fail_info

@@ -13,8 +13,10 @@ during C calls.
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable, NoReturn, TypeVar, cast
+from urllib.parse import urlsplit
 
 from openssl_cmp import _bio, _diagnose, callbacks
+from openssl_cmp._asn1 import asn1_string_bytes, int_to_asn1_integer
 from openssl_cmp._boundary import Boundary
 from openssl_cmp._bio import check_instance as _check_instance
 from openssl_cmp._ownership import Owned
@@ -27,7 +29,7 @@ from openssl_cmp.keys import PrivateKey, PublicKey
 from openssl_cmp.message import ITAV, CertRequest, itavs_from_stack
 from openssl_cmp.objects import (CSR, CertStack, Certificate, Extensions, GeneralName, Name,
                                  PolicyInfo, TrustStore, as_general_name, as_name,
-                                 asn1_string_bytes, certs_from_stack, int_to_asn1_integer)
+                                 certs_from_stack)
 from openssl_cmp.tls import TLS, host_is_ip
 
 __all__ = ["Context", "default_cert_conf"]
@@ -449,8 +451,6 @@ class Context:
         server_path (like ``openssl cmp -server``).  ``https://`` turns TLS on with
         ``ctx.tls``, or ``TLS()`` (system trust store, host name checked) when unset; TLS
         then stays on until an ``http://`` URL is set."""
-        from urllib.parse import urlsplit
-
         if not isinstance(url, str):
             raise TypeError("url must be str")
         parts = urlsplit(url if "://" in url else "http://" + url)

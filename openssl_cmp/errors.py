@@ -8,13 +8,12 @@ CMP puts its diagnostics (``expected = …, actual = …``, server status texts)
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, NoReturn
+from typing import Any, Iterable, NamedTuple, NoReturn
 
+from openssl_cmp import binding
 from openssl_cmp._typing import CData
 from openssl_cmp.binding import ffi, lib, since
-
-if TYPE_CHECKING:
-    from openssl_cmp.enums import FailInfo, PKIStatus
+from openssl_cmp.enums import FailInfo, PKIStatus
 
 __all__ = [
     "Error",
@@ -96,8 +95,6 @@ class CMPError(OpenSSLError):
     @property
     def server_rejected(self) -> bool:
         """True when the server answered with a rejection or an error message."""
-        from openssl_cmp.enums import PKIStatus
-
         return self.status == PKIStatus.REJECTION and not self.rejected_by_client
 
 
@@ -160,6 +157,4 @@ def require(name: str, what: str | None = None) -> None:
 
 
 def _linked() -> str:
-    from openssl_cmp import binding
-
     return binding.OPENSSL_VERSION

@@ -61,10 +61,10 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar, Union, cast
 from openssl_cmp import _http_errors
 from openssl_cmp.errors import OpenSSLError
 from openssl_cmp.message import Message
+from openssl_cmp.tls import TLS
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # server imports this module (on demand, in Server.serve_http)
     from openssl_cmp.server import Server
-    from openssl_cmp.tls import TLS
 
 _N = TypeVar("_N", int, float)
 
@@ -442,8 +442,6 @@ def _server_ssl_context(tls: TLS | ssl.SSLContext | None) -> ssl.SSLContext | No
         if tls.protocol == ssl.PROTOCOL_TLS_CLIENT:
             raise ValueError("tls must be a server-side SSLContext (not PROTOCOL_TLS_CLIENT)")
         return tls
-    from openssl_cmp.tls import TLS
-
     if isinstance(tls, TLS):
         return tls.server_context()
     raise TypeError("tls must be an openssl_cmp.TLS, an ssl.SSLContext or None, not %s"

@@ -4,18 +4,18 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any, Union
 
-from openssl_cmp import _bio, _der
+from openssl_cmp import _bio, _der, _itav_codec
+from openssl_cmp._asn1 import asn1_integer_to_int, asn1_string_bytes, oid_text
+from openssl_cmp._itav_codec import TYPED_INFO_OIDS as TYPED_INFO_OIDS
 from openssl_cmp._ownership import Owned
 from openssl_cmp._typing import BytesLike, CData
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.enums import ALL_FAIL_INFO_BITS, BodyType, FailInfo, PKIStatus
 from openssl_cmp.errors import raise_openssl
-
-if TYPE_CHECKING:
-    from openssl_cmp.keys import PublicKey
-    from openssl_cmp.objects import Extensions, GeneralName, Name
+from openssl_cmp.keys import PublicKey
+from openssl_cmp.objects import Extensions, GeneralName, Name, list_from_stack
 
 __all__ = ["Message", "ITAV", "StatusInfo", "CertRequest"]
 
@@ -59,7 +59,7 @@ class Message(Owned):
         tid = lib.OSSL_CMP_HDR_get0_transactionID(lib.OSSL_CMP_MSG_get0_header(ptr))
         if tid == ffi.NULL:
             return None
-        return ffi.buffer(lib.ASN1_STRING_get0_data(tid), lib.ASN1_STRING_length(tid))[:]
+        return asn1_string_bytes(tid)
 
     def _header(self) -> dict[str, Any]:
         ptr = self.ptr
@@ -84,15 +84,11 @@ class Message(Owned):
     @property
     def sender(self) -> GeneralName:
         """The sender as a ``GeneralName``."""
-        from openssl_cmp.objects import GeneralName
-
         return GeneralName.from_der(self._header()["sender"])
 
     @property
     def recipient(self) -> GeneralName:
         """The recipient as a ``GeneralName``."""
-        from openssl_cmp.objects import GeneralName
-
         return GeneralName.from_der(self._header()["recipient"])
 
     @property
@@ -116,39 +112,6 @@ class Message(Owned):
                                         (self.transaction_id or b"").hex()[:16])
 
 
-def _oid_text(obj: CData) -> str:
-    from openssl_cmp.objects import oid_text
-
-    return oid_text(obj)
-
-
-# Info types whose value OpenSSL decodes into its own structure (crypto/cmp/cmp_asn.c,
-# ASN1_ADB(OSSL_CMP_ITAV)), by the release that added them.  For these the value is *not*
-# the ASN1_TYPE that OSSL_CMP_ITAV_create/get0_value handle: giving or reading one as such
-# is a type confusion (crash).  openssl_cmp converts them through OpenSSL's own codec.
-_ID_IT = "1.3.6.1.5.5.7.4."
-_TYPED_INFO = {
-    0x30000000: (1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14, 15, 16),
-    0x30200000: (17, 18, 20),  # caCerts, rootCaKeyUpdate, rootCaCert
-    0x30300000: (21,),  # certProfile
-    0x30400000: (19, 22, 23),  # certReqTemplate, crlStatusList, crls
-}
-
-
-def _typed_info_oids() -> frozenset[str]:
-    from openssl_cmp import binding
-
-    oids: set[str] = set()
-    for version, arcs in _TYPED_INFO.items():
-        if binding.OPENSSL_VERSION_NUMBER >= version:
-            oids.update(_ID_IT + str(a) for a in arcs)
-    return frozenset(oids)
-
-
-TYPED_INFO_OIDS = _typed_info_oids()
-"""The infoType OIDs whose values the linked OpenSSL decodes itself (see ``ITAV``)."""
-
-
 class ITAV(Owned):
     """An InfoTypeAndValue: ``ITAV("1.3.6.1.5.5.7.4.17")`` (value absent) or with the DER of
     its value: ``ITAV(oid, value_der=b"\\x30\\x00")``."""
@@ -165,13 +128,13 @@ class ITAV(Owned):
         obj = lib.OBJ_txt2obj(oid_c, 0)  # a dotted OID or a known name
         if obj == ffi.NULL:
             raise_openssl("invalid ITAV type %r" % type_oid)
-        dotted = _oid_text(obj)
+        dotted = oid_text(obj)
         if value_der is not None and dotted in TYPED_INFO_OIDS:
+            # OpenSSL types this value itself: never an ASN1_TYPE (see _itav_codec)
             lib.ASN1_OBJECT_free(obj)
-            decoded = _itav_codec().decode(
+            decoded = _itav_codec.decode(
                 _der.sequence(_der.encode_oid(dotted), bytes(value_der)))
-            self._ptr = decoded._ptr
-            decoded._ptr = None
+            self._ptr = ffi.gc(decoded, lib.OSSL_CMP_ITAV_free)
             return
         value = ffi.NULL
         if value_der is not None:
@@ -196,7 +159,7 @@ class ITAV(Owned):
     def type(self) -> str:
         """The infoType as a dotted OID."""
         ptr = self.ptr  # held: the type is a get0 pointer
-        return _oid_text(lib.OSSL_CMP_ITAV_get0_type(ptr))
+        return oid_text(lib.OSSL_CMP_ITAV_get0_type(ptr))
 
     @property
     def name(self) -> str:
@@ -205,7 +168,7 @@ class ITAV(Owned):
         obj = lib.OSSL_CMP_ITAV_get0_type(ptr)
         nid = lib.OBJ_obj2nid(obj)
         if nid == lib.NID_undef:
-            return _oid_text(obj)
+            return oid_text(obj)
         return ffi.string(lib.OBJ_nid2sn(nid)).decode()
 
     @property
@@ -215,8 +178,8 @@ class ITAV(Owned):
         value = lib.OSSL_CMP_ITAV_get0_value(ptr)  # a union member; may not be ASN1_TYPE
         if value == ffi.NULL:
             return None
-        if _oid_text(lib.OSSL_CMP_ITAV_get0_type(ptr)) in TYPED_INFO_OIDS:
-            parts = _der.children(_der.single(_itav_codec().encode(self)).value)
+        if oid_text(lib.OSSL_CMP_ITAV_get0_type(ptr)) in TYPED_INFO_OIDS:
+            parts = _der.children(_der.single(_itav_codec.encode(ptr)).value)
             return parts[1].raw if len(parts) > 1 else None
         return _bio.i2d(lib.i2d_ASN1_TYPE, value, "ITAV value")
 
@@ -228,11 +191,11 @@ class ITAV(Owned):
         parts = _der.children(_der.single(bytes(data)).value)
         if not parts or parts[0].tag != 0x06:
             raise ValueError("not an InfoTypeAndValue")
-        return _itav_codec().decode(bytes(data))
+        return cls._owned(_itav_codec.decode(bytes(data)))
 
     def to_der(self) -> bytes:
         """The DER of the whole InfoTypeAndValue."""
-        return _itav_codec().encode(self)
+        return _itav_codec.encode(self.ptr)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ITAV):
@@ -251,8 +214,6 @@ class ITAV(Owned):
 
 def itavs_from_stack(sk: CData, owned: bool) -> list[ITAV]:
     """A list of ITAVs from a ``STACK_OF(OSSL_CMP_ITAV)`` (freed afterwards if ``owned``)."""
-    from openssl_cmp.objects import list_from_stack
-
     return list_from_stack(ITAV, sk, owned, "OSSL_CMP_ITAV")
 
 
@@ -389,8 +350,6 @@ class CertRequest(Owned):
     @property
     def subject(self) -> Name | None:
         """The requested subject (a copy), or None."""
-        from openssl_cmp.objects import Name
-
         ptr = self.ptr
         name = lib.OSSL_CRMF_CERTTEMPLATE_get0_subject(self._tmpl(ptr))
         return None if name == ffi.NULL else Name._copied(ffi.cast("X509_NAME *", name))
@@ -398,8 +357,6 @@ class CertRequest(Owned):
     @property
     def issuer(self) -> Name | None:
         """The requested issuer (a copy), or None."""
-        from openssl_cmp.objects import Name
-
         ptr = self.ptr
         name = lib.OSSL_CRMF_CERTTEMPLATE_get0_issuer(self._tmpl(ptr))
         return None if name == ffi.NULL else Name._copied(ffi.cast("X509_NAME *", name))
@@ -407,17 +364,13 @@ class CertRequest(Owned):
     @property
     def serial_number(self) -> int | None:
         """The requested serial number, or None."""
-        from openssl_cmp.objects import _asn1_integer_to_int
-
         ptr = self.ptr
         serial = lib.OSSL_CRMF_CERTTEMPLATE_get0_serialNumber(self._tmpl(ptr))
-        return None if serial == ffi.NULL else _asn1_integer_to_int(serial)
+        return None if serial == ffi.NULL else asn1_integer_to_int(serial)
 
     @property
     def public_key(self) -> PublicKey | None:
         """The requested public key (``PublicKey``), or None."""
-        from openssl_cmp.keys import PublicKey
-
         ptr = self.ptr
         tmpl = self._tmpl(ptr)
         der: bytes | None
@@ -435,8 +388,6 @@ class CertRequest(Owned):
     @property
     def extensions(self) -> Extensions | None:
         """The requested extensions (``Extensions``), or None."""
-        from openssl_cmp.objects import Extensions
-
         ptr = self.ptr
         exts = lib.OSSL_CRMF_CERTTEMPLATE_get0_extensions(self._tmpl(ptr))
         if exts == ffi.NULL:
@@ -446,8 +397,6 @@ class CertRequest(Owned):
     @property
     def old_cert_id(self) -> tuple[Name, int] | None:
         """``(issuer Name, serial int)`` of the oldCertID control (KUR), or None."""
-        from openssl_cmp.objects import Name, _asn1_integer_to_int
-
         ptr = self.ptr
         cid = lib.OSSL_CRMF_MSG_get0_regCtrl_oldCertID(ptr)
         if cid == ffi.NULL:
@@ -455,85 +404,9 @@ class CertRequest(Owned):
         issuer = lib.OSSL_CRMF_CERTID_get0_issuer(cid)
         serial = lib.OSSL_CRMF_CERTID_get0_serialNumber(cid)
         return (Name._copied(ffi.cast("X509_NAME *", issuer)),
-                _asn1_integer_to_int(serial))
+                asn1_integer_to_int(serial))
 
     def __repr__(self) -> str:
         if self.closed:
             return "<CertRequest closed>"
         return "<CertRequest id=%d subject=%s>" % (self.cert_req_id, self.subject)
-
-
-class _ItavCodec:
-    """OpenSSL's own InfoTypeAndValue encoder/decoder, which libcrypto does not export:
-    an unprotected GENM carries the ITAV into a private server (decode), and that server's
-    GENP carries an ITAV out as DER (encode)."""
-
-    def __init__(self) -> None:
-        from openssl_cmp.enums import LogLevel, Option
-        from openssl_cmp.server import Server
-
-        self._server = Server(handle_genm=self._genm)
-        self._server.accept_unprotected = True
-        self._server.ctx.set_option(Option.UNPROTECTED_SEND, 1)
-        self._server.ctx.reference_value = b"openssl_cmp ITAV codec"  # sender identification
-        self._server.ctx.log_verbosity = LogLevel.EMERG
-        self._local = __import__("threading").local()
-
-    def _genm(self, request: Message, itavs: list[ITAV]) -> list[ITAV]:
-        self._local.received = itavs
-        reply: list[ITAV] = self._local.reply
-        return reply
-
-    def _request(self, itavs_der: bytes) -> Message:
-        import os
-
-        empty_dn = _der.encode(0xA4, _der.sequence())  # GeneralName directoryName {}
-        header = _der.sequence(
-            _der.encode_integer(2), empty_dn, empty_dn,
-            _der.encode(0xA4, _der.encode(0x04, os.urandom(16))),  # transactionID
-            _der.encode(0xA5, _der.encode(0x04, os.urandom(16))))  # senderNonce
-        body = _der.encode(0xB5, _der.encode(0x30, itavs_der))  # genm [21]
-        return Message.from_der(_der.sequence(header, body))
-
-    def decode(self, itav_der: bytes) -> "ITAV":
-        from openssl_cmp.errors import OpenSSLError
-
-        self._local.reply = []
-        self._local.received = None
-        try:
-            request = self._request(itav_der)
-        except OpenSSLError as exc:
-            raise OpenSSLError("the value does not match what OpenSSL expects for this "
-                               "infoType", exc.errors) from None
-        try:
-            self._server.process(request)
-            received: list[ITAV] | None = self._local.received
-        finally:
-            self._local.received = None  # the codec keeps no ITAV alive
-        if not received:
-            raise ValueError("OpenSSL could not decode this InfoTypeAndValue")
-        return received[0]
-
-    def encode(self, itav: "ITAV") -> bytes:
-        self._local.reply = [itav]
-        try:
-            response = self._server.process(self._request(b""))
-        finally:
-            self._local.reply = []  # the codec keeps no ITAV alive
-        if response.body_type != BodyType.GENP:
-            raise ValueError("OpenSSL could not encode this InfoTypeAndValue")
-        body = _der.children(_der.single(response.to_der()).value)[1]  # [22] genp
-        itavs = _der.children(_der.single(body.value).value)
-        return itavs[0].raw
-
-
-_codec = None
-_codec_lock = __import__("threading").Lock()
-
-
-def _itav_codec() -> _ItavCodec:
-    global _codec
-    with _codec_lock:
-        if _codec is None:
-            _codec = _ItavCodec()
-        return _codec

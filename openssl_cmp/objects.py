@@ -14,6 +14,8 @@ import os
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, TypeVar
 
 from openssl_cmp import _bio, _names
+from openssl_cmp._asn1 import (asn1_integer_to_int, asn1_string_bytes, asn1_time,
+                               int_to_asn1_integer, oid_text)
 from openssl_cmp._ownership import Owned
 from openssl_cmp._typing import CData, PathLike, TextOrBytes
 from openssl_cmp.binding import ffi, lib
@@ -28,62 +30,6 @@ __all__ = ["Certificate", "CRL", "Name", "GeneralName", "TrustStore", "CSR", "Ex
 
 _O = TypeVar("_O", bound=Owned)
 _E = TypeVar("_E", bound="Extensions")
-
-
-def _asn1_time(ptr: CData) -> datetime.datetime:
-    """ASN1_TIME (UTCTime or GeneralizedTime, as DER requires: ...Z) -> aware datetime."""
-    raw = ffi.string(ffi.cast("char *", lib.ASN1_STRING_get0_data(ptr)),
-                     lib.ASN1_STRING_length(ptr)).decode("ascii")
-    fmt = "%y%m%d%H%M%SZ" if len(raw) == 13 else "%Y%m%d%H%M%SZ"
-    return datetime.datetime.strptime(raw, fmt).replace(tzinfo=datetime.timezone.utc)
-
-
-def _asn1_integer_to_int(ptr: CData) -> int:
-    bn = lib.ASN1_INTEGER_to_BN(ptr, ffi.NULL)
-    if bn == ffi.NULL:
-        raise_openssl("cannot read an ASN.1 INTEGER")
-    try:
-        n = (lib.BN_num_bits(bn) + 7) // 8
-        buf = ffi.new("unsigned char[]", max(n, 1))
-        lib.BN_bn2binpad(bn, buf, n)
-        value = int.from_bytes(ffi.buffer(buf, n)[:], "big")
-        return -value if lib.BN_is_negative(bn) else value
-    finally:
-        lib.BN_free(bn)
-
-
-def int_to_asn1_integer(value: int) -> CData:
-    """A new ``ASN1_INTEGER *`` (caller frees) for a Python int."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError("serial number must be int, not %s" % type(value).__name__)
-    raw = abs(value).to_bytes(max((abs(value).bit_length() + 7) // 8, 1), "big")
-    bn = lib.BN_bin2bn(raw, len(raw), ffi.NULL)
-    if bn == ffi.NULL:
-        raise_openssl("cannot convert integer")
-    try:
-        if value < 0:
-            lib.BN_set_negative(bn, 1)
-        asn1 = lib.BN_to_ASN1_INTEGER(bn, ffi.NULL)
-        if asn1 == ffi.NULL:
-            raise_openssl("cannot convert integer")
-        return asn1
-    finally:
-        lib.BN_free(bn)
-
-
-def oid_text(obj: CData) -> str:
-    """Dotted text of an ``ASN1_OBJECT *``, however long."""
-    n = lib.OBJ_obj2txt(ffi.NULL, 0, obj, 1)
-    if n <= 0:
-        raise_openssl("cannot print OID")
-    buf = ffi.new("char[]", n + 1)
-    lib.OBJ_obj2txt(buf, n + 1, obj, 1)
-    return ffi.string(buf).decode("ascii")
-
-
-def asn1_string_bytes(ptr: CData) -> bytes:
-    """The contents of an ``ASN1_STRING *`` (which the caller holds)."""
-    return ffi.buffer(lib.ASN1_STRING_get0_data(ptr), lib.ASN1_STRING_length(ptr))[:]
 
 
 class Certificate(Owned):
@@ -225,19 +171,19 @@ class Certificate(Owned):
     def serial_number(self) -> int:
         """The serial number."""
         ptr = self.ptr
-        return _asn1_integer_to_int(lib.X509_get0_serialNumber(ptr))
+        return asn1_integer_to_int(lib.X509_get0_serialNumber(ptr))
 
     @property
     def not_valid_before(self) -> datetime.datetime:
         """Start of the validity period (an aware UTC datetime)."""
         ptr = self.ptr
-        return _asn1_time(lib.X509_get0_notBefore(ptr))
+        return asn1_time(lib.X509_get0_notBefore(ptr))
 
     @property
     def not_valid_after(self) -> datetime.datetime:
         """End of the validity period (an aware UTC datetime)."""
         ptr = self.ptr
-        return _asn1_time(lib.X509_get0_notAfter(ptr))
+        return asn1_time(lib.X509_get0_notAfter(ptr))
 
     def public_key(self) -> PublicKey:
         """The subject's public key."""

@@ -12,24 +12,22 @@ from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
+from openssl_cmp.keys import PrivateKey
+from openssl_cmp.testing import MockCA
+
 if TYPE_CHECKING:
     from openssl_cmp.context import Context
-    from openssl_cmp.testing import MockCA
 
 
 @pytest.fixture
 def cmp_mock_ca() -> MockCA:
     """A fresh MockCA (PBM, EC P-256 CA)."""
-    from openssl_cmp.testing import MockCA
-
     return MockCA()
 
 
 @pytest.fixture
 def cmp_client(cmp_mock_ca: MockCA) -> Iterator[Context]:
     """A Context attached in-process to ``cmp_mock_ca``, ready for ``exec_ir()``."""
-    from openssl_cmp import PrivateKey
-
     ctx = cmp_mock_ca.client(subject_name="/CN=cmp-client", new_pkey=PrivateKey.generate())
     yield ctx
     ctx.close()

@@ -42,7 +42,8 @@ from typing import (TYPE_CHECKING, Any, Callable, Iterable, List, NoReturn, Opti
                     TypeVar, Union, cast)
 
 from openssl_cmp import _bio, _der, callbacks
-from openssl_cmp._ownership import end_view
+from openssl_cmp._asn1 import asn1_integer_to_int, asn1_string_bytes
+from openssl_cmp._ownership import end_view, lend
 from openssl_cmp._typing import CData
 from openssl_cmp._boundary import boundary_of
 from openssl_cmp.binding import ffi, lib
@@ -50,12 +51,12 @@ from openssl_cmp._bio import check_instance as _check_instance
 from openssl_cmp.context import Context
 from openssl_cmp.enums import BodyType, FailInfo, Option, PKIStatus
 from openssl_cmp.errors import OpenSSLError, drain
-from openssl_cmp.message import ITAV, CertRequest, Message, StatusInfo
-from openssl_cmp.objects import CSR, Certificate, Name, _asn1_integer_to_int, asn1_string_bytes
+from openssl_cmp.message import ITAV, CertRequest, Message, StatusInfo, itavs_from_stack
+from openssl_cmp.objects import CSR, Certificate, Name
 
 __all__ = ["Server", "ServerContext", "CertResponse", "RejectRequest"]
 
-if TYPE_CHECKING:  # http imports message, which imports this module lazily
+if TYPE_CHECKING:  # types only (http is imported on demand: see serve_http)
     import ssl
 
     from typing_extensions import TypedDict, Unpack
@@ -1010,6 +1011,8 @@ class Server:
         ``.url`` is the address to give clients (``openssl cmp -server …``).  Keyword
         ``options`` (``tls=``, the connection limits) go to
         :class:`~openssl_cmp.http.HTTPServing`."""
+        # On demand, not a cycle: http's stdlib (http.server, http.client, email) would add
+        # ~15 ms to every ``import openssl_cmp`` for a feature most users never start.
         from openssl_cmp.http import HTTPServing
 
         return HTTPServing(self, host, port, **options)
@@ -1048,14 +1051,16 @@ def _trampoline(handler: str,
     def wrap(body: Callable[..., Any]) -> Callable[..., Any]:
         def trampoline(srv_ctx: CData, req: CData, *args: Any) -> Any:
             worker = _worker_of(srv_ctx)
-            request = Message._view(req)
+            request: Message | None = Message._view(req)
+            kept = lend(request)
             try:
                 return body(worker, worker.server_ref(), request, *args)
             except BaseException as exc:  # noqa: BLE001 - re-raised by the driving call
                 _fail(exc, handler)
                 return failure
             finally:
-                end_view(request)  # a request the handler kept becomes its own copy
+                request = None
+                end_view(kept)  # a request the handler kept becomes its own copy
         trampoline.__name__ = body.__name__
         return trampoline
     return wrap
@@ -1085,11 +1090,13 @@ def _srv_cert_request(worker: _Worker, server: Server, request: Message, cert_re
                       ca_pubs_out: CData) -> CData:
     crm_v = None if crm == ffi.NULL else CertRequest._view(crm)
     csr_v = None if p10cr == ffi.NULL else CSR._view(p10cr)
+    crm_kept, csr_kept = lend(crm_v), lend(csr_v)
     try:
         result = server.handle_cert_request(request, cert_req_id, crm_v, csr_v)
-    finally:  # one call each: a loop variable would count as a reference kept
-        end_view(crm_v)
-        end_view(csr_v)
+    finally:
+        crm_v = csr_v = None  # only what the handler kept holds the views now
+        end_view(crm_kept)
+        end_view(csr_kept)
     if not isinstance(result, CertResponse):
         raise TypeError("handle_cert_request must return a CertResponse, not %s"
                         % type(result).__name__)
@@ -1115,7 +1122,7 @@ def _srv_rr(worker: _Worker, server: Server, request: Message, issuer: CData,
             serial: CData) -> CData:
     # OpenSSL 3.0 passes what the RevDetails template holds: either may be absent (NULL)
     name = None if issuer == ffi.NULL else Name._copied(ffi.cast("X509_NAME *", issuer))
-    number = None if serial == ffi.NULL else _asn1_integer_to_int(serial)
+    number = None if serial == ffi.NULL else asn1_integer_to_int(serial)
     result = server.handle_rr(request, name, number)
     if not isinstance(result, StatusInfo):
         raise TypeError("handle_rr must return a StatusInfo, not %s" % type(result).__name__)
@@ -1126,8 +1133,6 @@ def _srv_rr(worker: _Worker, server: Server, request: Message, issuer: CData,
 @_trampoline("handle_genm", 0)
 def _srv_genm(worker: _Worker, server: Server, request: Message, in_itavs: CData,
               out: CData) -> int:
-    from openssl_cmp.message import itavs_from_stack
-
     result = server.handle_genm(request, itavs_from_stack(in_itavs, False))
     if not isinstance(result, (list, tuple)) or not all(isinstance(i, ITAV) for i in result):
         raise TypeError("handle_genm must return a list of ITAV")
@@ -1147,7 +1152,7 @@ def _utf8_list(sk: CData) -> list[str]:
 def _srv_error(worker: _Worker, server: Server, request: Message, status_info: CData,
                error_code: CData, details: CData) -> None:
     status = StatusInfo._from_c(status_info) if status_info != ffi.NULL else None
-    code = None if error_code == ffi.NULL else _asn1_integer_to_int(error_code)
+    code = None if error_code == ffi.NULL else asn1_integer_to_int(error_code)
     server.handle_error(request, status, code, _utf8_list(details))
 
 

@@ -96,6 +96,13 @@ def objects():
     CSR.build("/CN=x", KEY, sans=["DNS:a.example", "IP:192.0.2.1"]).extensions()
     Name.from_rfc4514("CN=a,O=b").to_der()
     str(ITAV("1.2.3", b"\x30\x00"))
+    # signKeyPairTypes: OpenSSL types the value itself, so it goes through _itav_codec
+    typed = ITAV("1.3.6.1.5.5.7.4.2", b"\x30\x0b\x30\x09\x06\x07\x2a\x86\x48\xce\x3d\x02\x01")
+    ITAV.from_der(typed.to_der()).value_der
+    try:
+        ITAV("1.3.6.1.5.5.7.4.2", b"\x30\x03\x02\x01\x01")
+    except OpenSSLError:
+        pass
 
 
 def callbacks():

@@ -410,15 +410,15 @@ assert str(subject) == "CN=t" and cert.closed
 del subject
 assert live() == base, (live(), base)
 
-orig_int = objects._asn1_integer_to_int
+orig_int = objects.asn1_integer_to_int
 cert = Certificate.from_der(DER)
 expected = Certificate.from_der(DER).serial_number
 def closing_int(ptr):
     cert.close()
     return orig_int(ptr)
-objects._asn1_integer_to_int = closing_int
+objects.asn1_integer_to_int = closing_int
 assert cert.serial_number == expected and cert.closed
-objects._asn1_integer_to_int = orig_int
+objects.asn1_integer_to_int = orig_int
 assert live() == base
 
 # a copy does not keep the original's cdata (and so its release) waiting
@@ -500,14 +500,18 @@ def test_certstack_keeps_a_closed_certificate_until_the_block_ends(cert_and_der)
 
 
 def test_view_close_does_not_free_and_end_view_of_unkept_view():
-    from openssl_cmp._ownership import end_view
+    from openssl_cmp._ownership import end_view, lend
 
     raw = lib.X509_NAME_new()
     try:
         view = Name._view(raw)
+        kept = lend(view)
         view.close()
         assert view.closed
         assert lib.X509_NAME_entry_count(raw) == 0  # still C's, still valid
-        end_view(view)  # ending a closed view is a no-op
+        end_view(kept)  # ending a closed (even a still referenced) view is a no-op
+        assert view.closed
+        del view
+        end_view(kept)  # nor does ending a view nobody holds any more
     finally:
         lib.X509_NAME_free(raw)

@@ -15,8 +15,6 @@ import textwrap
 from pathlib import Path
 from typing import NamedTuple
 
-import pytest
-
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "openssl_cmp"
 
 
@@ -146,11 +144,6 @@ def describe(cycles: list[list[Edge]]) -> str:
 
 # -- the package ---------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known cycle: openssl_cmp.message imports openssl_cmp.server lazily (_ItavCodec) and "
-    "server imports message: message -> server -> message (and the longer ones through "
-    "context, callbacks, http, _http_errors); review-2026-12.md §2.2. Drop this marker "
-    "once the cycle is broken."))
 def test_package_has_no_import_cycle():
     cycles = find_cycles(import_edges(PACKAGE_DIR))
     assert not cycles, describe(cycles)

@@ -98,6 +98,67 @@ def test_itav_known_info_type_with_value_does_not_crash():
     assert result.stdout.split()[-1] == "done"
 
 
+SIGN_KEY_PAIR_TYPES = "1.3.6.1.5.5.7.4.2"  # SEQUENCE OF AlgorithmIdentifier, typed on 3.0+
+EC_ALG = b"\x30\x09\x06\x07\x2a\x86\x48\xce\x3d\x02\x01"  # id-ecPublicKey, no params
+
+
+def test_itav_typed_value_goes_through_openssl_codec():
+    """A value OpenSSL types itself is built, read and encoded by OpenSSL's own ITAV item
+    (``_itav_codec``): no server involved, and wrong values are refused, not confused."""
+    from openssl_cmp import _itav_codec
+
+    assert SIGN_KEY_PAIR_TYPES in _itav_codec.TYPED_INFO_OIDS
+    assert openssl_cmp.message.TYPED_INFO_OIDS is _itav_codec.TYPED_INFO_OIDS
+    value = b"\x30" + bytes([len(EC_ALG)]) + EC_ALG
+    itav = ITAV(SIGN_KEY_PAIR_TYPES, value)
+    assert itav.value_der == value
+    der = itav.to_der()
+    assert der == _der.sequence(_der.encode_oid(SIGN_KEY_PAIR_TYPES), value)
+    assert ITAV.from_der(der) == itav and ITAV.from_der(der).value_der == value
+    assert itav.copy().to_der() == der
+    with pytest.raises(OpenSSLError, match="does not match what OpenSSL expects"):
+        ITAV(SIGN_KEY_PAIR_TYPES, b"\x05\x00")  # NULL is no SEQUENCE OF AlgorithmIdentifier
+    with pytest.raises(OpenSSLError, match="does not match what OpenSSL expects"):
+        ITAV.from_der(_der.sequence(_der.encode_oid(SIGN_KEY_PAIR_TYPES), b"\x05\x00"))
+    # the raw codec: a pointer in, DER out, and back
+    ptr = _itav_codec.decode(der)
+    try:
+        assert _itav_codec.encode(ptr) == der
+    finally:
+        lib.OSSL_CMP_ITAV_free(ptr)
+    with pytest.raises(ValueError):
+        _itav_codec.decode(der + b"\x05\x00")
+
+
+def test_itav_codec_is_thread_safe():
+    import threading
+
+    value = b"\x30" + bytes([len(EC_ALG)]) + EC_ALG
+    der = _der.sequence(_der.encode_oid(SIGN_KEY_PAIR_TYPES), value)
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def work():
+        try:
+            start.wait()
+            for _ in range(200):
+                itav = ITAV(SIGN_KEY_PAIR_TYPES, value)
+                assert itav.value_der == value
+                assert itav.to_der() == der
+                assert ITAV.from_der(der) == itav
+                with pytest.raises(OpenSSLError):
+                    ITAV(SIGN_KEY_PAIR_TYPES, b"\x02\x01\x01")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+
+
 
 # -- StatusInfo ---------------------------------------------------------------------------
 

@@ -4,9 +4,16 @@ logging, and the PKIStatus / PKIFailureInfo constants.
 Body-type numbers (``OSSL_CMP_PKIBODY_*``) are not public in OpenSSL's headers; the binding
 defines them as ``OCMP_PKIBODY_*`` with the values of ``crypto/cmp/cmp_local.h`` (the same in
 3.0 and 3.5).
+
+libcrypto exports no ``i2d``/``d2i`` for ``OSSL_CMP_ITAV`` (``cmp.h`` declares only its
+``dup``), so the binding adds ``ocmp_d2i_OSSL_CMP_ITAV`` and ``ocmp_i2d_OSSL_CMP_ITAV``: the
+generic ``ASN1_item_d2i``/``ASN1_item_i2d`` with OpenSSL's own InfoTypeAndValue item, found
+through an item that is exported (see ``ocmp_itav_item``).
 """
 
-INCLUDES = ""
+INCLUDES = """
+#include <openssl/asn1t.h>
+"""
 
 TYPES = """
 typedef ... OSSL_CMP_MSG;
@@ -164,6 +171,9 @@ OSSL_CMP_ITAV *sk_OSSL_CMP_ITAV_value(const OCMP_STACK_OF_OSSL_CMP_ITAV *, int);
 int sk_OSSL_CMP_ITAV_push(OCMP_STACK_OF_OSSL_CMP_ITAV *, OSSL_CMP_ITAV *);
 void sk_OSSL_CMP_ITAV_free(OCMP_STACK_OF_OSSL_CMP_ITAV *);
 void sk_OSSL_CMP_ITAV_pop_free(OCMP_STACK_OF_OSSL_CMP_ITAV *, void (*)(OSSL_CMP_ITAV *));
+/* InfoTypeAndValue DER with OpenSSL's own item (CUSTOMIZATIONS below) */
+OSSL_CMP_ITAV *ocmp_d2i_OSSL_CMP_ITAV(OSSL_CMP_ITAV **, const unsigned char **, long);
+int ocmp_i2d_OSSL_CMP_ITAV(const OSSL_CMP_ITAV *, unsigned char **);
 
 /* PKIStatusInfo */
 OSSL_CMP_PKISI *OSSL_CMP_STATUSINFO_new(int, int, const char *);
@@ -196,4 +206,55 @@ enum {
     OCMP_PKIBODY_GENM, OCMP_PKIBODY_GENP, OCMP_PKIBODY_ERROR, OCMP_PKIBODY_CERTCONF,
     OCMP_PKIBODY_POLLREQ, OCMP_PKIBODY_POLLREP
 };
+
+/* OpenSSL's ASN.1 item for InfoTypeAndValue, which libcrypto does not export.  The item of
+   PKIHeader (exported) holds it: generalInfo is [8] EXPLICIT SEQUENCE OF InfoTypeAndValue
+   (RFC 4210, crypto/cmp/cmp_asn.c).  Its ADB decodes the value of every infoType that the
+   linked OpenSSL types itself into OpenSSL's own structure, exactly as inside a
+   PKIMessage.  The walk uses only the public ASN1_ITEM/ASN1_TEMPLATE layout of
+   <openssl/asn1t.h>; NULL if the header item does not look as expected. */
+static const ASN1_ITEM *ocmp_itav_item(void)
+{
+    const ASN1_ITEM *hdr = ASN1_ITEM_rptr(OSSL_CMP_PKIHEADER);
+    long i;
+
+    if (hdr == NULL || hdr->itype != ASN1_ITYPE_SEQUENCE || hdr->templates == NULL)
+        return NULL;
+    for (i = 0; i < hdr->tcount; i++) {
+        const ASN1_TEMPLATE *tt = &hdr->templates[i];
+        const ASN1_ITEM *it;
+
+        if ((tt->flags & ASN1_TFLG_SK_MASK) != ASN1_TFLG_SEQUENCE_OF
+                || (tt->flags & ASN1_TFLG_ADB_MASK) != 0 || tt->tag != 8
+                || tt->item == NULL)
+            continue;
+        it = ASN1_ITEM_ptr(tt->item);
+        if (it != NULL && it->itype == ASN1_ITYPE_SEQUENCE && it->sname != NULL
+                && strcmp(it->sname, "OSSL_CMP_ITAV") == 0)
+            return it;
+    }
+    return NULL;
+}
+
+OSSL_CMP_ITAV *ocmp_d2i_OSSL_CMP_ITAV(OSSL_CMP_ITAV **a, const unsigned char **in, long len)
+{
+    const ASN1_ITEM *it = ocmp_itav_item();
+
+    if (it == NULL) {
+        ERR_raise_data(ERR_LIB_CMP, ERR_R_UNSUPPORTED, "no InfoTypeAndValue ASN.1 item");
+        return NULL;
+    }
+    return (OSSL_CMP_ITAV *)ASN1_item_d2i((ASN1_VALUE **)a, in, len, it);
+}
+
+int ocmp_i2d_OSSL_CMP_ITAV(const OSSL_CMP_ITAV *a, unsigned char **out)
+{
+    const ASN1_ITEM *it = ocmp_itav_item();
+
+    if (it == NULL) {
+        ERR_raise_data(ERR_LIB_CMP, ERR_R_UNSUPPORTED, "no InfoTypeAndValue ASN.1 item");
+        return -1;
+    }
+    return ASN1_item_i2d((const ASN1_VALUE *)a, out, it);
+}
 """
