@@ -135,7 +135,7 @@ def micro(py, number=20000):
     import timeit
 
     from openssl_cmp import Certificate, Context, LogLevel, Name, Option, PKIStatus
-    from openssl_cmp import callbacks
+    from openssl_cmp._boundary import boundary_of
     from openssl_cmp.binding import ffi, lib
 
     ctx = Context()
@@ -145,7 +145,7 @@ def micro(py, number=20000):
            "ERR": LogLevel.ERR, "OPT": Option.LOG_VERBOSITY, "REF": REF,
            "SECRET": SECRET, "Context": Context, "Certificate": Certificate,
            "Name": Name, "Option": Option, "PKIStatus": PKIStatus,
-           "running": callbacks.running, "state": ctx._state, "lock": ctx._lock,
+           "boundary": boundary_of(ctx), "lock": boundary_of(ctx).lock,
            "threading": threading,
            "perform": ffi.addressof(lib, "OSSL_CMP_CTX_server_perform")}
 
@@ -177,8 +177,8 @@ def micro(py, number=20000):
         ("cert == expected", t("cert == cert"), t("lib.X509_cmp(cp, cp)")),
         ("-- pieces: ctx._call(f) minus f", t("ctx._call(lib.OSSL_CMP_CTX_get_status)")
          - t("lib.OSSL_CMP_CTX_get_status(p)"), None),
-        ("-- with callbacks.running(state): pass", t("with running(state): pass"), None),
-        ("-- with ctx._lock: pass (RLock)", t("with lock: pass"), None),
+        ("-- with boundary.running(): pass", t("with boundary.running(): pass"), None),
+        ("-- with the boundary's lock: pass (RLock)", t("with lock: pass"), None),
         ("-- lib.ERR_clear_error()", t("lib.ERR_clear_error()"), None),
         ("-- Option(0) / PKIStatus(0) (enum lookup)", t("Option(0)"), None),
         ("-- Name._copied(ptr) (+ its free)", t("Name._copied(np)"),

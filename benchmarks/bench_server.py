@@ -193,7 +193,7 @@ def micro(fixture, server, mock, number):
         raise BenchError("micro: the recording enrollment failed")
     ctx.close()
 
-    pub = crm.public_key
+    pub = crm.public_key()
     subject = crm.subject
     ca_key, ca_cert = mock.ca_key, mock.ca_cert
     scratch = Certificate.create(subject, pub, ca_key, issuer=ca_cert)
@@ -212,7 +212,7 @@ def micro(fixture, server, mock, number):
         ("-- inside it: bare `X509_sign(x, ca_key, sha256)` (ECDSA P-256)",
          t("lib.X509_sign(x, cak, md)")),
         ("`crm.public_key` (MockCA handler; on 3.0: template re-encoded, `d2i_PUBKEY`)",
-         t("crm.public_key")),
+         t("crm.public_key()")),
         ("`crm.subject`", t("crm.subject")),
     ]
     for msg in messages:

@@ -1,7 +1,7 @@
 """openssl_cmp: OpenSSL's CMP (RFC 4210 / 9480 / 9483) client and server API for Python.
 
 Two layers: :mod:`openssl_cmp.binding` (``ffi``, ``lib``: the raw C API) and the Pythonic
-classes re-exported here.  See docs/ and ../shared/design/API.md for the contract.
+classes re-exported here.  See docs/ (docs/contract.md: the contract).
 """
 
 # The binding must be imported first: it may hook the allocator before any allocation.

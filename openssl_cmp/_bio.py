@@ -72,13 +72,15 @@ def i2d(func: Callable[..., int], ptr: CData, what: str) -> bytes:
         lib.OPENSSL_free(out[0])
 
 
-def d2i(func: Callable[..., CData], data: bytes, what: str) -> tuple[CData, int]:
-    """Decode DER with a ``d2i_*`` function; NULL or trailing bytes are errors."""
+def d2i(func: Callable[..., CData], data: bytes, what: str,
+        failure: str | None = None) -> tuple[CData, int]:
+    """Decode DER with a ``d2i_*`` function: ``(pointer, bytes used)``.  NULL raises
+    OpenSSLError (``failure``, or "invalid DER for ``what``")."""
     buf = ffi.from_buffer(data)
     p = ffi.new("unsigned char **", ffi.cast("unsigned char *", buf))
     ptr = func(ffi.NULL, ffi.cast("const unsigned char **", p), len(data))
     if ptr == ffi.NULL:
-        raise_openssl("invalid DER for %s" % what)
+        raise_openssl(failure or "invalid DER for %s" % what)
     used: int = ffi.cast("unsigned char *", p[0]) - ffi.cast("unsigned char *", buf)
     return ptr, used
 

@@ -6,8 +6,11 @@ A :class:`Boundary` owns, for one C context:
 
 * **the lock**: a context is driven by one thread at a time (an ``RLock``, because
   callbacks run on the driving thread and may read the context);
-* **the error-queue discipline**: the queue is cleared before each call, so whatever is on
-  it afterwards belongs to that call;
+* **the error-queue discipline**: the queue is cleared at the start of each call
+  (:meth:`call`, or :meth:`begin` for an operation that does not go through it), so
+  whatever is on it afterwards belongs to that call.  This module and import time
+  (``binding``) are the only places that clear it wholesale; an expected failure inside an
+  operation is probed with ``errors.probe()`` (a mark), never cleared;
 * **callback routing**: the log and HTTP callbacks carry no usable pointer, so the call in
   progress on this thread names the :class:`~openssl_cmp.callbacks.CallbackState` they
   report to (``callbacks.current_state``);
@@ -60,7 +63,7 @@ class Boundary:
         counted and the guard entered; a callback's stored exception is re-raised after.
         The caller holds :attr:`lock` (and has checked that ``ptr`` is open)."""
         state = self.state
-        lib.ERR_clear_error()
+        lib.ERR_clear_error()  # the start of the call: what is queued after it is its own
         previous = getattr(_routing, "state", None)
         _routing.state = state
         self.depth += 1
@@ -78,6 +81,16 @@ class Boundary:
             self.raise_stored()
         return result
 
+    def begin(self) -> None:
+        """Under :attr:`lock`: the start of an operation that does not go through
+        :meth:`call`: a setter (setters never call back into Python, so they need no
+        routing), or a call the caller routes itself with :meth:`running`.  Refuse re-entry
+        (see :meth:`refuse_reentry`), then clear the queue as :meth:`call` does: whatever
+        is on it afterwards belongs to the operation."""
+        if self.depth:
+            raise RuntimeError(REENTRY)
+        lib.ERR_clear_error()
+
     def refuse_reentry(self) -> None:
         """Under :attr:`lock`: raise RuntimeError if a C call is in progress on the context
         (then it is this thread's, from inside one of the context's callbacks)."""
@@ -92,7 +105,8 @@ class Boundary:
         return _Running(self)
 
     def take_exception(self) -> BaseException | None:
-        """The exception a callback stored (and forget it), or None."""
+        """The exception a callback stored (and forget it), or None.  The trampolines store
+        it with ``CallbackState.store``; this is the one place that takes it."""
         state = self.state
         exc, state.exception = state.exception, None
         return exc
@@ -102,6 +116,8 @@ class Boundary:
         first (what OpenSSL added after the callback failed is a consequence of it)."""
         exc = self.take_exception()
         if exc is not None:
+            # Kept wholesale: the call failed because the callback did, and every entry
+            # OpenSSL queued after that is a consequence of it, not a diagnosis to keep.
             lib.ERR_clear_error()
             raise exc
 

@@ -35,7 +35,7 @@ from openssl_cmp._boundary import boundary_of
 from openssl_cmp.binding import lib
 from openssl_cmp.context import Context
 from openssl_cmp.enums import FailInfo, PKIStatus
-from openssl_cmp.errors import OpenSSLError, drain
+from openssl_cmp.errors import OpenSSLError, drain, probe
 from openssl_cmp.message import Message
 
 if TYPE_CHECKING:
@@ -130,15 +130,16 @@ def _protection_context(server: Server, fields: dict[str, Any]) -> Context | Non
         return None
     ctx = Context(template.libctx, template.propq)
     try:
-        replay(ctx)
-        if not _is_pbm(fields) and ctx.cert is not None and ctx.pkey is not None:
-            # as OpenSSL's server: a request not protected by PBM gets a signed answer
-            ctx.secret_value = None
-        if fields.get("transaction_id") is not None:
-            ctx.transaction_id = fields["transaction_id"]
+        # a failure means "unprotected", not an error: what it leaves on the queue goes
+        with probe():
+            replay(ctx)
+            if not _is_pbm(fields) and ctx.cert is not None and ctx.pkey is not None:
+                # as OpenSSL's server: a request not protected by PBM gets a signed answer
+                ctx.secret_value = None
+            if fields.get("transaction_id") is not None:
+                ctx.transaction_id = fields["transaction_id"]
     except Exception as exc:  # noqa: BLE001 - then the answer goes out unprotected
         ctx.close()
-        lib.ERR_clear_error()
         logger.warning("cannot set up protection for a CMP error message: %s", exc)
         return None
     return ctx
@@ -163,17 +164,17 @@ def error_response(server: Server, body: bytes) -> bytes | None:
     try:
         try:
             message = Message.from_der(_build(fields, sender, ctx is not None))
-        except (OpenSSLError, ValueError):
-            lib.ERR_clear_error()
+        except (OpenSSLError, ValueError):  # (an OpenSSLError took the queue with it)
             return None  # a header field we would echo is not valid after all
         if ctx is not None:
-            # re-protects with the context's credentials (and sets its transaction ID)
+            # re-protects with the context's credentials (and sets its transaction ID);
+            # signing may leave benign entries (chain building) when it succeeds: probed
             boundary = boundary_of(ctx)
-            with boundary.lock:
+            with boundary.lock, probe():
                 ok = boundary.call(lib.OSSL_CMP_MSG_update_transactionID, ctx.ptr,
                                    message.ptr) == 1
+                errors = [] if ok else drain()
             if not ok:
-                errors = drain()
                 logger.warning("cannot protect a CMP error message, sending it unprotected:"
                                " %s", "; ".join(str(e) for e in errors) or "unknown error")
                 message = Message.from_der(_build(fields, sender, False))
@@ -181,5 +182,4 @@ def error_response(server: Server, body: bytes) -> bytes | None:
     finally:
         if ctx is not None:
             ctx.close()
-        lib.ERR_clear_error()  # chain building may leave benign entries
     return der

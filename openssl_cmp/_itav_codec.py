@@ -48,11 +48,9 @@ TYPED_INFO_OIDS = _typed_info_oids()
 def decode(itav_der: bytes) -> CData:
     """A new ``OSSL_CMP_ITAV *`` (the caller frees it) from the DER of a whole
     InfoTypeAndValue, its value typed as OpenSSL types it."""
-    try:
-        ptr, used = _bio.d2i(lib.ocmp_d2i_OSSL_CMP_ITAV, itav_der, "InfoTypeAndValue")
-    except OpenSSLError as exc:
-        raise OpenSSLError("the value does not match what OpenSSL expects for this "
-                           "infoType", exc.errors) from None
+    ptr, used = _bio.d2i(lib.ocmp_d2i_OSSL_CMP_ITAV, itav_der, "InfoTypeAndValue",
+                         failure="the value does not match what OpenSSL expects for this "
+                                 "infoType")
     if used != len(itav_der):
         lib.OSSL_CMP_ITAV_free(ptr)
         raise ValueError("OpenSSL could not decode this InfoTypeAndValue")

@@ -37,7 +37,7 @@ from typing import Any, Callable, ClassVar, Optional, TypeVar, cast
 from openssl_cmp import _bio
 from openssl_cmp._typing import BytesLike, CData, PathLike, TextOrBytes
 from openssl_cmp.binding import ffi, lib
-from openssl_cmp.errors import raise_openssl
+from openssl_cmp.errors import quiet_read, raise_openssl
 
 T = TypeVar("T", bound="Owned")
 
@@ -61,7 +61,6 @@ class Owned:
 
     _ptr: CData  # the ffi.gc pointer (a view: a plain cdata); None once closed
 
-    _c_type: ClassVar[str] = ""  # e.g. "X509 *"
     _free: ClassVar[str] = ""  # e.g. "X509_free"
     _up_ref: ClassVar[str | None] = None  # e.g. "X509_up_ref" (refcounted types)
     _dup: ClassVar[str | None] = None  # e.g. "X509_NAME_dup" (copyable types)
@@ -204,6 +203,19 @@ class Owned:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def __repr__(self) -> str:
+        """``<Class detail>``, ``<Class closed>``: reads what :meth:`_repr_detail` reads
+        and nothing else; the error queue is left as it was (``errors.quiet_read``)."""
+        name = type(self).__name__
+        if self._ptr is None:
+            return "<%s closed>" % name
+        detail = quiet_read(self._repr_detail)
+        return "<%s %s>" % (name, detail) if detail else "<%s>" % name
+
+    def _repr_detail(self) -> str:
+        """What ``repr`` shows after the class name (C reads allowed, no locks)."""
+        return ""
 
     def __copy__(self: T) -> T:
         return self

@@ -5,12 +5,14 @@ Each Context owns one :class:`CallbackState`.  C reaches it
 * through the context's ``transfer_cb_arg`` / ``certConf_cb_arg`` (a ``ffi.new_handle`` kept
   alive by the Context for as long as the C context lives), or
 * for the log and HTTP callbacks, which carry no usable pointer, through the thread-local
-  "call in progress" that every public Context operation sets (see ``Context._call``).
+  "call in progress" that every C call on a Context sets (see ``_boundary.Boundary``).
 
 A trampoline never lets an exception escape into C: it stores the first one on the state
-and returns the fail-closed value (transfer: NULL, certConf: a failure bit, log: 0, http:
-NULL); the public call that drove C re-raises it with its own type.  The state holds only a
-weak reference to its Context, so there is no reference cycle through C.
+(:meth:`CallbackState.store`, the only writer) and returns the fail-closed value (transfer:
+NULL, certConf: a failure bit, log: 0, http: NULL); the public call that drove C takes it
+from the context's boundary (``Boundary.take_exception``) and re-raises it with its own
+type.  The state holds only a weak reference to its Context, so there is no reference
+cycle through C.
 """
 
 from __future__ import annotations
@@ -108,35 +110,15 @@ class CallbackState:
         self.cert_conf_text = None  # keeps *txt of the certConf callback alive
 
     def store(self, exc: BaseException) -> None:
-        """Keep ``exc`` unless an earlier exception is kept already."""
+        """Keep ``exc`` unless an earlier exception is kept already (the boundary of the
+        context takes it: ``Boundary.take_exception``)."""
         if self.exception is None:
             self.exception = exc
-
-    def take_exception(self) -> BaseException | None:
-        """The kept exception (None if there is none); forgets it."""
-        exc, self.exception = self.exception, None
-        return exc
 
 
 def current_state() -> CallbackState | None:
     """The state of the Context call in progress on this thread, or None."""
     return getattr(_tls, "state", None)
-
-
-class running:
-    """``with running(state):`` marks ``state`` as the call in progress on this thread."""
-
-    __slots__ = ("state", "previous")
-
-    def __init__(self, state: CallbackState | None) -> None:
-        self.state: CallbackState | None = state
-
-    def __enter__(self) -> None:
-        self.previous: CallbackState | None = getattr(_tls, "state", None)
-        _tls.state = self.state
-
-    def __exit__(self, *exc: object) -> None:
-        _tls.state = self.previous
 
 
 def _text(ptr: CData) -> str | None:

@@ -3,7 +3,7 @@
 Ownership: whatever is given to a Context (certificates, keys, names, stores, lists) is
 up-ref'd or copied on the way in, and whatever is taken out is up-ref'd or copied on the way
 out, so Python objects on either side stay valid and independent whatever happens to the
-context (reinit, close, garbage collection).  See ../shared/design/API.md.
+context (reinit, close, garbage collection).  See docs/contract.md.
 
 Threads: a Context is driven by one thread at a time (an ``RLock`` guards every call that
 touches the C context); different Contexts run in parallel because cffi releases the GIL
@@ -24,7 +24,7 @@ from openssl_cmp._typing import BytesLike, CData
 from openssl_cmp.callbacks import CertConfCallback, HttpCallback, LogCallback, TransferCallback
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.enums import FailInfo, LogLevel, Option, PKIStatus, ReqType
-from openssl_cmp.errors import CMPError, OpenSSLError, drain, require
+from openssl_cmp.errors import CMPError, drain, probe, raise_openssl, require
 from openssl_cmp.keys import PrivateKey, PublicKey
 from openssl_cmp.message import ITAV, CertRequest, itavs_from_stack
 from openssl_cmp.objects import (CSR, CertStack, Certificate, Extensions, GeneralName, Name,
@@ -109,7 +109,7 @@ class Context:
         propq_c = ffi.NULL if propq is None else _bio.c_string(propq, "propq")
         ptr = lib.OSSL_CMP_CTX_new(ffi.NULL if libctx is None else libctx, propq_c)
         if ptr == ffi.NULL:
-            raise OpenSSLError("cannot create OSSL_CMP_CTX", drain())
+            raise_openssl("cannot create OSSL_CMP_CTX")
         self._boundary = Boundary(callbacks.CallbackState(self))
         self._libctx = libctx
         self._propq = propq
@@ -171,7 +171,6 @@ class Context:
                 # freeing may log (HTTP keep-alive close): route it to our callback
                 with self._boundary.running():
                     ffi.release(ptr)
-            raised = self._boundary.take_exception()
             self._owner = None
             self._server = None
             self._boundary.guard = None
@@ -184,9 +183,8 @@ class Context:
             state.cert_conf_text = None
             self._handle = None
             self._http_arg_keep = None
-            if raised is not None:  # the log callback failed while the context was freed
-                lib.ERR_clear_error()
-                raise raised
+            # the log callback failed while the context was freed
+            self._boundary.raise_stored()
 
     @property
     def closed(self) -> bool:
@@ -200,11 +198,25 @@ class Context:
         self.close()
 
     def __repr__(self) -> str:
-        if self.closed:
-            return "<Context closed>"
-        status = self.status
-        return "<Context status=%s>" % (status.name if isinstance(status, PKIStatus)
-                                        else status)
+        # No C call through the boundary (it clears the error queue) and no waiting: a
+        # Context another thread is driving is shown as busy.
+        name = type(self).__name__
+        lock = self._boundary.lock
+        if not lock.acquire(blocking=False):
+            return "<%s busy>" % name
+        try:
+            ptr = self._ptr
+            if ptr is None:
+                return "<%s closed>" % name
+            value: int = lib.OSSL_CMP_CTX_get_status(ptr)  # reads one field, queues nothing
+        finally:
+            lock.release()
+        try:
+            status: PKIStatus | int = PKIStatus(value)
+        except ValueError:
+            status = value
+        return "<%s status=%s>" % (name, status.name if isinstance(status, PKIStatus)
+                                   else status)
 
     # -- the boundary ---------------------------------------------------------------------
     def _call(self, func: Callable[..., Any], *args: Any) -> Any:
@@ -224,10 +236,9 @@ class Context:
             ptr = self._ptr
             if ptr is None:
                 raise ValueError("Context is closed")
-            self._boundary.refuse_reentry()
-            lib.ERR_clear_error()
+            self._boundary.begin()
             if func(ptr, *args) != 1:
-                raise OpenSSLError("cannot set %s" % what, drain())
+                raise_openssl("cannot set %s" % what)
 
     def _check_changeable(self) -> None:
         """Under the lock: refuse a change while OpenSSL is inside a call on this context
@@ -260,14 +271,14 @@ class Context:
                 raise
             if not success(rc):
                 obj._release_reference(ref)
-                raise OpenSSLError("cannot set %s" % what, drain())
+                raise_openssl("cannot set %s" % what)
 
     def _push(self, func: Callable[..., Any], what: str, ptr: CData) -> None:
         """A push1 call (C copies).  Success is any positive return, as for push0."""
         with self._boundary.lock:
             self._check_changeable()
             if self._call(func, ptr) <= 0:
-                raise OpenSSLError("cannot add %s" % what, drain())
+                raise_openssl("cannot add %s" % what)
 
     def _remember(self, key: str, value: object) -> None:
         self._values[key] = value
@@ -317,14 +328,13 @@ class Context:
             ptr = self._ptr
             if ptr is None:
                 raise ValueError("Context is closed")
-            self._check_changeable()
+            self._boundary.begin()
             if option is Option.USE_TLS and value == 0 and self._tls is not None:
                 # our HTTP callback uses TLS whatever this option says: say so
                 raise ValueError("Option.USE_TLS=0 cannot switch TLS off while ctx.tls is "
                                  "set: set ctx.tls = None (with an http:// URL) instead")
-            lib.ERR_clear_error()
             if lib.OSSL_CMP_CTX_set_option(ptr, option, value) != 1:
-                raise OpenSSLError("cannot set option %s" % option.name, drain())
+                raise_openssl("cannot set option %s" % option.name)
             if option is Option.MSG_TIMEOUT:
                 self._values["msg_timeout_set"] = True
             elif option is Option.TOTAL_TIMEOUT and value > 0 \
@@ -334,7 +344,7 @@ class Context:
                 # MSG_TIMEOUT is capped by what is left of TOTAL_TIMEOUT before each
                 # exchange, so TOTAL_TIMEOUT as MSG_TIMEOUT makes the total bound hold.
                 if lib.OSSL_CMP_CTX_set_option(ptr, lib.OSSL_CMP_OPT_MSG_TIMEOUT, value) != 1:
-                    raise OpenSSLError("cannot set option MSG_TIMEOUT", drain())  # pragma: no cover
+                    raise_openssl("cannot set option MSG_TIMEOUT")  # pragma: no cover
             if option in (Option.MSG_TIMEOUT, Option.TOTAL_TIMEOUT) and self._tls is not None:
                 self._refresh_tls()  # the proxy CONNECT timeout follows them
 
@@ -346,7 +356,7 @@ class Context:
         value: int = self._call(lib.OSSL_CMP_CTX_get_option, option)
         # -1 is both a value (REVOCATION_REASON, MSG_TIMEOUT) and the error return
         if value == -1 and lib.ERR_peek_error():
-            raise OpenSSLError("cannot get option %s" % option.name, drain())
+            raise_openssl("cannot get option %s" % option.name)
         return value
 
     @property
@@ -523,7 +533,7 @@ class Context:
                 raise ValueError("Context is closed")
             if lib.OSSL_CMP_CTX_set_transfer_cb_arg(ptr, srv_ctx) != 1 or \
                     lib.OSSL_CMP_CTX_set_transfer_cb(ptr, _SERVER_PERFORM) != 1:
-                raise OpenSSLError("cannot attach the server", drain())
+                raise_openssl("cannot attach the server")
             self._boundary.state.transfer_callback = None
             self._server = owner if owner is not None else srv_ctx
             self._boundary.guard = getattr(owner, "lock", None)
@@ -593,7 +603,7 @@ class Context:
         _check_instance(tls, TLS, "tls", allow_none=True)
         with self._boundary.lock:
             ptr = self.ptr
-            self._check_changeable()
+            self._boundary.begin()  # building the client SSL_CTX reports on a clear queue
             if tls is None:
                 if self._https:
                     raise ValueError("the URL is https://: TLS stays on (set an http:// URL "
@@ -650,7 +660,7 @@ class Context:
                     (lib.OSSL_CMP_OPT_MSG_TIMEOUT, lib.OSSL_CMP_OPT_TOTAL_TIMEOUT)]
         info.timeout = min([t for t in timeouts if t > 0], default=0)
         if lib.OSSL_CMP_CTX_set_http_cb_arg(self.ptr, info) != 1:  # pragma: no cover
-            raise OpenSSLError("cannot set the TLS settings", drain())
+            raise_openssl("cannot set the TLS settings")
         self._keep["tls"] = keep
 
     @property
@@ -776,7 +786,7 @@ class Context:
             # through _call: chain building logs, and the lines belong to this context
             if self._call(lib.OSSL_CMP_CTX_build_cert_chain,
                           ffi.NULL if own_trusted is None else own_trusted.ptr, sk) != 1:
-                raise OpenSSLError("cannot build the certificate chain", drain())
+                raise_openssl("cannot build the certificate chain")
         self._remember("chain_built", True)
 
     @property
@@ -880,8 +890,8 @@ class Context:
     def get_new_pkey(self, private: bool = False) -> PrivateKey | PublicKey | None:
         """The new key if set, else (public only) the p10 CSR's key, else the client key."""
         with self._boundary.lock:
-            ptr = self._call(lib.OSSL_CMP_CTX_get0_newPkey, 1 if private else 0)
-            lib.ERR_clear_error()  # NULL without a key is not an error for Python
+            with probe():  # NULL without a key is an answer (None), not an error
+                ptr = self._call(lib.OSSL_CMP_CTX_get0_newPkey, 1 if private else 0)
             if ptr == ffi.NULL:
                 return None
             if private:
@@ -955,7 +965,7 @@ class Context:
         """Whether ``req_extensions`` holds a subjectAltName."""
         result = self._call(lib.OSSL_CMP_CTX_reqExtensions_have_SAN)
         if result < 0:
-            raise OpenSSLError("cannot inspect req_extensions", drain())
+            raise_openssl("cannot inspect req_extensions")
         return bool(result)
 
     def push_policy(self, policy: PolicyInfo | str) -> None:
@@ -1064,7 +1074,7 @@ class Context:
         buf = ffi.new("char[]", lib.OSSL_CMP_PKISI_BUFLEN)
         if self._call(lib.OSSL_CMP_CTX_snprint_PKIStatus, buf, lib.OSSL_CMP_PKISI_BUFLEN) \
                 == ffi.NULL:
-            raise OpenSSLError("cannot print the status", drain())
+            raise_openssl("cannot print the status")
         return ffi.string(buf).decode("utf-8", "replace")
 
     @property
@@ -1107,7 +1117,7 @@ class Context:
             octets = lib.ASN1_OCTET_STRING_new()
             if octets == ffi.NULL or lib.ASN1_OCTET_STRING_set(octets, value, len(value)) != 1:
                 lib.ASN1_OCTET_STRING_free(octets)
-                raise OpenSSLError("cannot build %s" % what, drain())
+                raise_openssl("cannot build %s" % what)
             try:
                 self._set(func, what, octets)
             finally:
@@ -1136,17 +1146,19 @@ class Context:
 
     # -- sessions -------------------------------------------------------------------------
     def _failure(self, what: str) -> CMPError:
-        """A CMPError for a failed transaction, from the drained queue and the context."""
+        """A CMPError for a failed transaction, from the drained queue and the context
+        (under the lock, which every exec_* holds)."""
         errors = drain()
-        status: PKIStatus | int = self._call(lib.OSSL_CMP_CTX_get_status)
-        fail = self._call(lib.OSSL_CMP_CTX_get_failInfoCode)
+        ptr = self.ptr
+        # plain reads of two fields: they call nothing back and queue nothing
+        status: PKIStatus | int = lib.OSSL_CMP_CTX_get_status(ptr)
+        fail: int = lib.OSSL_CMP_CTX_get_failInfoCode(ptr)
         try:
             status = PKIStatus(status)
         except ValueError:
             pass
         # OpenSSL keeps only valid statuses (0..6, all PKIStatus members) in the context
         server_status = status if isinstance(status, PKIStatus) and status >= 0 else None
-        lib.ERR_clear_error()
         # our own certConf callback said no: OpenSSL reports that as status "rejection" too
         by_client = any(e.lib_code == lib.ERR_LIB_CMP
                         and e.reason_code == lib.CMP_R_CERTIFICATE_NOT_ACCEPTED
@@ -1262,17 +1274,23 @@ def default_cert_conf(ctx: Context, cert: Certificate,
     txt = ffi.new("const char **")
     with ctx._boundary.lock:
         ptr = ctx.ptr
+        # > 0: called from a callback of a call on ctx, which re-raises what is stored
+        outer = ctx._boundary.depth
         # OSSL_CMP_certConf_cb reads the context's certConf arg as an X509_STORE *: put
         # the store there for the duration of the call, then our handle back.
         c_store = store.ptr if isinstance(store, TrustStore) else ffi.NULL
         lib.OSSL_CMP_CTX_set_certConf_cb_arg(ptr, c_store)
         try:
-            with ctx._boundary.running():
+            # a certificate that does not verify is an answer (failure bits), not an error;
+            # probed, not cleared: called from a cert_conf_callback, the transaction in
+            # progress keeps what it queued
+            with probe(), ctx._boundary.running():
                 result = lib.OSSL_CMP_certConf_cb(ptr, cert.ptr, fail_info, txt)
         finally:
             restore = ctx._state_handle if ctx._boundary.state.cert_conf_callback else ffi.NULL
             lib.OSSL_CMP_CTX_set_certConf_cb_arg(ptr, restore)
-        lib.ERR_clear_error()
+        if not outer:  # a log callback failed during the check: nobody else re-raises it
+            ctx._boundary.raise_stored()
     text = None if txt[0] == ffi.NULL else ffi.string(txt[0]).decode("utf-8", "replace")
     bits: int = result
     return bits, text

@@ -3,12 +3,24 @@
 Every failure of a C call becomes an :class:`OpenSSLError` (or :class:`CMPError` for a CMP
 transaction) carrying the drained queue as :class:`ErrorEntry` tuples, data strings included:
 CMP puts its diagnostics (``expected = …, actual = …``, server status texts) there.
+
+The package keeps two idioms, and only these:
+
+* **raising**: ``raise_openssl(message, cls=OpenSSLError)`` after a C call failed; it drains
+  the queue into the exception.  (``Context`` builds its :class:`CMPError` from the drained
+  queue and the context's status in one place, ``Context._failure``.)
+* **probing**: ``with probe():`` around a C call whose failure is an expected answer (a
+  signature that does not verify, a decoder that does not apply): what the call adds to the
+  queue is discarded, and only that (``ERR_set_mark`` / ``ERR_pop_to_mark``).  A blanket
+  ``ERR_clear_error`` is kept for the start of an operation (``_boundary``), import time
+  (``binding``), and the consequences of an exception a callback raised.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable, NamedTuple, NoReturn
+import threading
+from typing import Any, Callable, Iterable, NamedTuple, NoReturn
 
 from openssl_cmp import binding
 from openssl_cmp._typing import CData
@@ -107,8 +119,11 @@ def _string(ptr: CData) -> str | None:
 
 
 def drain() -> list[ErrorEntry]:
-    """Remove and return every entry of this thread's OpenSSL error queue."""
+    """Remove and return every entry of this thread's OpenSSL error queue (nothing inside a
+    quiet :func:`probe`, whose entries the probe discards)."""
     entries: list[ErrorEntry] = []
+    if getattr(_local, "quiet", 0):
+        return entries
     file_p = ffi.new("const char **")
     line_p = ffi.new("int *")
     func_p = ffi.new("const char **")
@@ -138,14 +153,60 @@ def drain() -> list[ErrorEntry]:
 
 
 def raise_openssl(message: str, cls: type[OpenSSLError] = OpenSSLError) -> NoReturn:
-    """Raise ``cls(message)`` with the drained error queue."""
+    """Raise ``cls(message)`` with the drained error queue: the one way the package raises
+    an OpenSSL failure."""
     raise cls(message, drain())
 
 
-def check(ok: object, message: str) -> None:
-    """Raise OpenSSLError unless ``ok`` (a C return value: 1 / non-NULL) is truthy."""
-    if not ok or ok == ffi.NULL:
-        raise_openssl(message)
+_local = threading.local()  # .quiet: depth of quiet probes on this thread
+
+
+class _Probe:
+    """See :func:`probe`."""
+
+    __slots__ = ("quiet",)
+
+    quiet: bool
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def __enter__(self) -> None:
+        lib.ERR_set_mark()  # on an empty queue no mark is needed: the pop takes everything
+        if self.quiet:
+            _local.quiet = getattr(_local, "quiet", 0) + 1
+
+    def __exit__(self, *exc: object) -> None:
+        if self.quiet:
+            _local.quiet -= 1
+        lib.ERR_pop_to_mark()
+
+
+_PROBE = _Probe(False)
+_QUIET = _Probe(True)
+
+
+def probe(quiet: bool = False) -> _Probe:
+    """``with probe():`` around C calls whose failure is an expected answer, not an error:
+    whatever they add to this thread's error queue is discarded when the block ends, and
+    only that (``ERR_set_mark`` / ``ERR_pop_to_mark``): entries queued before the block
+    stay, e.g. those of an operation in progress whose callback is probing.  Decide on the
+    C return values inside the block.  An OpenSSLError raised inside still carries the whole
+    drained queue, unless ``quiet``: then it carries nothing and drains nothing, and the
+    queue ends exactly as it was (for :func:`quiet_read`)."""
+    return _QUIET if quiet else _PROBE
+
+
+def quiet_read(read: Callable[[], str]) -> str | None:
+    """``read()`` for a ``__repr__`` that reads C state, inside a quiet :func:`probe`: the
+    error queue is left exactly as it was, and a failure (out of memory, the object closed
+    by another thread meanwhile) gives None instead of an exception.  ``read`` takes no
+    lock that can block."""
+    try:
+        with _QUIET:
+            return read()
+    except Exception:  # noqa: BLE001 - a repr never raises
+        return None
 
 
 def require(name: str, what: str | None = None) -> None:

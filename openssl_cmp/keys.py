@@ -9,7 +9,7 @@ from openssl_cmp._ownership import Owned
 from openssl_cmp._typing import BytesLike, CData, PathLike, TextOrBytes
 from openssl_cmp import binding
 from openssl_cmp.binding import ffi, lib
-from openssl_cmp.errors import raise_openssl
+from openssl_cmp.errors import probe, raise_openssl
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import (PrivateKeyTypes,
@@ -37,7 +37,6 @@ class _Key(Owned):
     """What private and public keys have in common."""
 
     __slots__ = ()
-    _c_type = "EVP_PKEY *"
     _free = "EVP_PKEY_free"
     _up_ref = "EVP_PKEY_up_ref"
 
@@ -56,6 +55,9 @@ class _Key(Owned):
     def public_key(self) -> "PublicKey":
         """The public half, as a new public-only key."""
         return PublicKey.from_der(_bio.i2d(lib.i2d_PUBKEY, self.ptr, "public key"))
+
+    def _repr_detail(self) -> str:
+        return "%s %d bits" % (self.key_type, self.key_size)
 
 
 class PrivateKey(_Key):
@@ -163,11 +165,6 @@ class PrivateKey(_Key):
 
         return serialization.load_der_private_key(self.to_der(), None)
 
-    def __repr__(self) -> str:
-        if self.closed:
-            return "<PrivateKey closed>"
-        return "<PrivateKey %s %d bits>" % (self.key_type, self.key_size)
-
 
 class PublicKey(_Key):
     """A public key (SubjectPublicKeyInfo)."""
@@ -184,10 +181,10 @@ class PublicKey(_Key):
         """A SubjectPublicKeyInfo.  On OpenSSL < 3.2 an EC key takes the legacy decoder,
         several times faster there (the hot path of a CA issuing certificates)."""
         if _LEGACY_EC_FAST and isinstance(data, bytes) and _EC_OID in data[:24]:
-            ptr = lib.ocmp_pkey_from_ec_spki(data, len(data))
+            with probe():  # not for us if it fails: the general decoder reports properly
+                ptr = lib.ocmp_pkey_from_ec_spki(data, len(data))
             if ptr != ffi.NULL:
                 return cls._owned(ptr)
-            lib.ERR_clear_error()  # not for us: the general decoder reports properly
         return cls._decode_der(data)
 
     @classmethod
@@ -210,15 +207,9 @@ class PublicKey(_Key):
         if not isinstance(other, PublicKey):
             return NotImplemented
         # keys of different types "fail" to compare and leave errors: not ours to report
-        lib.ERR_set_mark()
-        equal: bool = lib.EVP_PKEY_eq(self.ptr, other.ptr) == 1
-        lib.ERR_pop_to_mark()
+        with probe():
+            equal: bool = lib.EVP_PKEY_eq(self.ptr, other.ptr) == 1
         return equal
 
     def __hash__(self) -> int:
         return hash(self.to_der())
-
-    def __repr__(self) -> str:
-        if self.closed:
-            return "<PublicKey closed>"
-        return "<PublicKey %s %d bits>" % (self.key_type, self.key_size)

@@ -1,5 +1,5 @@
 """CMP messages and the values inside them: ``Message`` (PKIMessage), ``ITAV``
-(InfoTypeAndValue) and ``StatusInfo`` (PKIStatusInfo)."""
+(InfoTypeAndValue), ``StatusInfo`` (PKIStatusInfo) and ``CertRequest`` (a CRMF request)."""
 
 from __future__ import annotations
 
@@ -105,11 +105,8 @@ class Message(Owned):
     def __hash__(self) -> int:
         return hash(self.to_der())
 
-    def __repr__(self) -> str:
-        if self.closed:
-            return "<Message closed>"
-        return "<Message %s tid=%s>" % (self.body_type.name,
-                                        (self.transaction_id or b"").hex()[:16])
+    def _repr_detail(self) -> str:
+        return "%s tid=%s" % (self.body_type.name, (self.transaction_id or b"").hex()[:16])
 
 
 class ITAV(Owned):
@@ -205,11 +202,9 @@ class ITAV(Owned):
     def __hash__(self) -> int:
         return hash((self.type, self.value_der))
 
-    def __repr__(self) -> str:
-        if self.closed:
-            return "<ITAV closed>"
+    def _repr_detail(self) -> str:
         value = self.value_der
-        return "<ITAV %s%s>" % (self.name, "" if value is None else " %d bytes" % len(value))
+        return "%s%s" % (self.name, "" if value is None else " %d bytes" % len(value))
 
 
 def itavs_from_stack(sk: CData, owned: bool) -> list[ITAV]:
@@ -368,9 +363,9 @@ class CertRequest(Owned):
         serial = lib.OSSL_CRMF_CERTTEMPLATE_get0_serialNumber(self._tmpl(ptr))
         return None if serial == ffi.NULL else asn1_integer_to_int(serial)
 
-    @property
     def public_key(self) -> PublicKey | None:
-        """The requested public key (``PublicKey``), or None."""
+        """The requested public key (``PublicKey``), or None.  A method, as
+        ``Certificate.public_key()`` and ``CSR.public_key()``."""
         ptr = self.ptr
         tmpl = self._tmpl(ptr)
         der: bytes | None
@@ -385,9 +380,9 @@ class CertRequest(Owned):
                 return None
         return PublicKey.from_der(der)
 
-    @property
     def extensions(self) -> Extensions | None:
-        """The requested extensions (``Extensions``), or None."""
+        """The requested extensions (a copy), or None when the template has none.  A
+        method, as ``Certificate.extensions()`` and ``CSR.extensions()``."""
         ptr = self.ptr
         exts = lib.OSSL_CRMF_CERTTEMPLATE_get0_extensions(self._tmpl(ptr))
         if exts == ffi.NULL:
@@ -406,7 +401,5 @@ class CertRequest(Owned):
         return (Name._copied(ffi.cast("X509_NAME *", issuer)),
                 asn1_integer_to_int(serial))
 
-    def __repr__(self) -> str:
-        if self.closed:
-            return "<CertRequest closed>"
-        return "<CertRequest id=%d subject=%s>" % (self.cert_req_id, self.subject)
+    def _repr_detail(self) -> str:
+        return "id=%d subject=%s" % (self.cert_req_id, self.subject)

@@ -19,7 +19,7 @@ from openssl_cmp._asn1 import (asn1_integer_to_int, asn1_string_bytes, asn1_time
 from openssl_cmp._ownership import Owned
 from openssl_cmp._typing import CData, PathLike, TextOrBytes
 from openssl_cmp.binding import ffi, lib
-from openssl_cmp.errors import Error, raise_openssl
+from openssl_cmp.errors import Error, probe, raise_openssl
 from openssl_cmp.keys import PrivateKey, PublicKey
 
 if TYPE_CHECKING:
@@ -36,7 +36,6 @@ class Certificate(Owned):
     """An X.509 certificate."""
 
     __slots__ = ()
-    _c_type = "X509 *"
     _free = "X509_free"
     _up_ref = "X509_up_ref"
     _d2i = "d2i_X509"
@@ -205,10 +204,10 @@ class Certificate(Owned):
         """Name chaining and signature check against ``issuer``'s key."""
         _bio.check_instance(issuer, Certificate, "issuer")
         ptr, issuer_ptr = self.ptr, issuer.ptr  # held: the issuer's key is a get0 pointer
-        if lib.X509_check_issued(issuer_ptr, ptr) != 0:  # X509_V_OK == 0
-            return False
-        ok: bool = lib.X509_verify(ptr, lib.X509_get0_pubkey(issuer_ptr)) == 1
-        lib.ERR_clear_error()  # a failed verify leaves an expected error behind
+        with probe():  # "not issued by" is an answer: what a failed check queues goes
+            if lib.X509_check_issued(issuer_ptr, ptr) != 0:  # X509_V_OK == 0
+                return False
+            ok: bool = lib.X509_verify(ptr, lib.X509_get0_pubkey(issuer_ptr)) == 1
         return ok
 
     def __eq__(self, other: object) -> bool:
@@ -220,10 +219,8 @@ class Certificate(Owned):
     def __hash__(self) -> int:
         return hash(self.fingerprint())
 
-    def __repr__(self) -> str:
-        if self.closed:
-            return "<Certificate closed>"
-        return "<Certificate subject=%r serial=%#x>" % (str(self.subject), self.serial_number)
+    def _repr_detail(self) -> str:
+        return "subject=%r serial=%#x" % (str(self.subject), self.serial_number)
 
 
 class CRL(Owned):
@@ -318,8 +315,7 @@ class Name(Owned):
         if isinstance(other, str):
             try:
                 other = as_name(other, "name")
-            except (ValueError, Error):
-                lib.ERR_clear_error()
+            except (ValueError, Error):  # an Error took the queue with it: nothing is left
                 return False
         if not isinstance(other, Name):
             return NotImplemented
@@ -346,8 +342,8 @@ class Name(Owned):
                         data.decode("utf-8", "replace")))
         return out
 
-    def __repr__(self) -> str:
-        return "<Name %r>" % (str(self) if not self.closed else "closed")
+    def _repr_detail(self) -> str:
+        return repr(str(self))
 
 
 def as_name(value: Name | str, what: str) -> Name:
@@ -432,7 +428,6 @@ class GeneralName(Owned):
                              "email, dirName or RID)" % (kind, text))
         return cls._a2i(key, value)
 
-
     def __str__(self) -> str:
         """As OpenSSL prints it: ``DNS:a.example``."""
         bio = _bio.MemBIO()
@@ -447,8 +442,8 @@ class GeneralName(Owned):
     def __hash__(self) -> int:
         return hash(self.to_der())
 
-    def __repr__(self) -> str:
-        return "<GeneralName %s>" % (str(self) if not self.closed else "closed")
+    def _repr_detail(self) -> str:
+        return str(self)
 
 
 def as_general_name(value: GeneralName | str, what: str = "subject alt name") -> GeneralName:
@@ -526,8 +521,8 @@ class TrustStore(Owned):
         """The number of certificates in the store."""
         return len(self.certs)
 
-    def __repr__(self) -> str:
-        return "<TrustStore %d certs>" % len(self) if not self.closed else "<TrustStore closed>"
+    def _repr_detail(self) -> str:
+        return "%d certs" % len(self)
 
 
 def list_from_stack(cls: type[_O], sk: CData, owned: bool, kind: str) -> list[_O]:
@@ -652,9 +647,10 @@ class CSR(Owned):
 
     def extensions(self) -> "Extensions":
         """The requested extensions (empty when there are none)."""
-        sk = lib.X509_REQ_get_extensions(self.ptr)
+        ptr = self.ptr
+        with probe():  # NULL reads as "no extensions": what a failed read queued goes
+            sk = lib.X509_REQ_get_extensions(ptr)
         if sk == ffi.NULL:
-            lib.ERR_clear_error()
             return Extensions({})
         try:
             return Extensions.from_der(_bio.i2d(lib.i2d_X509_EXTENSIONS, sk, "extensions"))
@@ -668,6 +664,9 @@ class CSR(Owned):
 
     def __hash__(self) -> int:
         return hash(self.to_der())
+
+    def _repr_detail(self) -> str:
+        return "subject=%r" % str(self.subject)
 
 
 def _digest_for(key: PrivateKey) -> CData:
@@ -736,7 +735,6 @@ class Extensions(Owned):
         self._ptr = ffi.gc(ptr, _free_extensions)
         return self
 
-
     def _append(self, ext: CData) -> None:
         """Append an ``X509_EXTENSION *`` this object takes over (internal building)."""
         if lib.sk_X509_EXTENSION_push(self.ptr, ext) <= 0:
@@ -790,9 +788,8 @@ class Extensions(Owned):
         ptr = self.ptr
         ext = self._ext(ptr, index)
         bio = _bio.MemBIO()
-        lib.ERR_set_mark()  # a value OpenSSL cannot parse is printed raw, with errors queued
-        lib.X509V3_EXT_print(bio.bio, ext, 0, 0)
-        lib.ERR_pop_to_mark()
+        with probe():  # a value OpenSSL cannot parse is printed raw, with errors queued
+            lib.X509V3_EXT_print(bio.bio, ext, 0, 0)
         return bio.read_all().decode("utf-8", "replace")
 
     @property
@@ -809,8 +806,8 @@ class Extensions(Owned):
     def __hash__(self) -> int:
         return hash(self.to_der())
 
-    def __repr__(self) -> str:
-        return "<Extensions %s>" % (self.names() if not self.closed else "closed")
+    def _repr_detail(self) -> str:
+        return str(self.names())
 
 
 def _free_extensions(sk: CData) -> None:
@@ -852,7 +849,6 @@ class PolicyInfo(Owned):
         pi.policyid = obj
         self._ptr = ffi.gc(pi, lib.POLICYINFO_free)
 
-
     @property
     def oid(self) -> str:
         """The policy identifier, dotted."""
@@ -878,5 +874,5 @@ class PolicyInfo(Owned):
     def __hash__(self) -> int:
         return hash(self.oid)
 
-    def __repr__(self) -> str:
-        return "<PolicyInfo %s>" % (self.oid if not self.closed else "closed")
+    def _repr_detail(self) -> str:
+        return self.oid

@@ -50,7 +50,7 @@ from openssl_cmp.binding import ffi, lib
 from openssl_cmp._bio import check_instance as _check_instance
 from openssl_cmp.context import Context
 from openssl_cmp.enums import BodyType, FailInfo, Option, PKIStatus
-from openssl_cmp.errors import OpenSSLError, drain
+from openssl_cmp.errors import OpenSSLError, probe, raise_openssl
 from openssl_cmp.message import ITAV, CertRequest, Message, StatusInfo, itavs_from_stack
 from openssl_cmp.objects import CSR, Certificate, Name
 
@@ -375,9 +375,11 @@ def _flush(worker: _Worker) -> None:
 
 def _run(worker: _Worker, apply: Callable[[_Worker], None]) -> None:
     try:
-        apply(worker)
+        # a failed change is logged below with the errors it raised; whatever else it
+        # left on the queue goes with the probe
+        with probe():
+            apply(worker)
     except Exception:  # noqa: BLE001 - validated on the template; only OOM gets here
-        lib.ERR_clear_error()
         worker.misconfigured = True  # finishes its transaction, then is discarded
         logger.exception("a configuration change could not be applied to a server worker; "
                          "the worker will be discarded")
@@ -437,11 +439,11 @@ class _Worker:
         self.server_ref = weakref.ref(server)
         ptr = lib.OSSL_CMP_SRV_CTX_new(server._libctx_c, server._propq_c)
         if ptr == ffi.NULL:
-            raise OpenSSLError("cannot create OSSL_CMP_SRV_CTX", drain())
+            raise_openssl("cannot create OSSL_CMP_SRV_CTX")
         self.srv = ffi.gc(ptr, lib.OSSL_CMP_SRV_CTX_free)
         handle.append(ffi.new_handle(self))
         if lib.OSSL_CMP_SRV_CTX_init(ptr, handle[0], *server._c_callbacks()) != 1:
-            raise OpenSSLError("cannot initialise OSSL_CMP_SRV_CTX", drain())
+            raise_openssl("cannot initialise OSSL_CMP_SRV_CTX")
         # the inner context lives as long as the SRV_CTX, which the wrapper keeps alive
         self.ctx = Context._wrap_borrowed(lib.OSSL_CMP_SRV_CTX_get0_cmp_ctx(ptr), self.srv)
         self.tid = None
@@ -550,8 +552,9 @@ def _sender_identity(request: Message) -> tuple[bytes, bytes | None]:
     """(sender GeneralName DER, senderKID or None) of a request's PKIHeader: who the client
     says it is (authenticated by the protection the server core checked)."""
     try:
-        der = _bio.i2d(lib.i2d_OSSL_CMP_PKIHEADER,
-                       lib.OSSL_CMP_MSG_get0_header(request.ptr), "PKIHeader")
+        ptr = request.ptr  # held while its header (a get0 pointer) is encoded
+        der = _bio.i2d(lib.i2d_OSSL_CMP_PKIHEADER, lib.OSSL_CMP_MSG_get0_header(ptr),
+                       "PKIHeader")
         body = _der.read_tlv(der)[0].value
         pos = _der.read_tlv(body)[1]  # pvno
         sender, pos = _der.read_tlv(body, pos)
@@ -564,8 +567,7 @@ def _sender_identity(request: Message) -> tuple[bytes, bytes | None]:
                 break
         return sender.raw, None
     except (ValueError, OpenSSLError):  # the server core parsed it: not expected
-        lib.ERR_clear_error()
-        return b"", None
+        return b"", None  # (an OpenSSLError took the queue with it: nothing is left)
 
 
 _N = TypeVar("_N", int, float)
@@ -713,7 +715,7 @@ class Server:
     def _set_flag(self, worker: _Worker, name: str, value: object) -> None:
         setter = getattr(lib, "OSSL_CMP_SRV_CTX_set_" + name)
         if setter(worker.srv, int(bool(value))) != 1:
-            raise OpenSSLError("cannot set %s" % name, drain())
+            raise_openssl("cannot set %s" % name)
 
     def _set_option_flag(self, name: str, value: bool) -> None:
         if not isinstance(value, (bool, int)):
@@ -952,16 +954,19 @@ class Server:
         try:
             boundary = boundary_of(worker.ctx)
             with boundary.lock:
-                _enter_c(worker)
-                try:
-                    lib.ERR_clear_error()
-                    with boundary.running():
-                        rsp = lib.OSSL_CMP_SRV_process_request(worker.srv, request.ptr)
-                finally:
-                    _leave_c(worker)  # and apply the changes handlers made meanwhile
-                exc = boundary.take_exception()
-                if rsp == ffi.NULL:
-                    raise OpenSSLError("the server could not produce a response", drain())
+                boundary.begin()  # the start of the operation: what is queued is its own
+                # The core's account of an error response it built (a handler's failure, a
+                # refused request) is carried by the response: probed, not reported.
+                with probe():
+                    _enter_c(worker)
+                    try:
+                        with boundary.running():
+                            rsp = lib.OSSL_CMP_SRV_process_request(worker.srv, request.ptr)
+                    finally:
+                        _leave_c(worker)  # and apply the changes handlers made meanwhile
+                    exc = boundary.take_exception()
+                    if rsp == ffi.NULL:
+                        raise_openssl("the server could not produce a response")
                 response = Message._owned(rsp)
                 body = lib.OSSL_CMP_MSG_get_bodytype(rsp)
                 if body in _CERT_RESPONSES:
@@ -970,7 +975,6 @@ class Server:
                         worker.ctx.ptr, Option.IMPLICIT_CONFIRM) == 1
                 else:
                     ended = body in _CLOSING
-                lib.ERR_clear_error()
             if not ended and client is None and worker.client is None:
                 client = _sender_identity(request)
         finally:
@@ -1073,13 +1077,13 @@ def _stack_of(kind: str, items: list[Certificate] | list[ITAV]) -> CData:
     free_item: Any = getattr(lib, items[0]._free) if items else None
     sk = getattr(lib, "sk_%s_new_null" % kind)()
     if sk == ffi.NULL:
-        raise MemoryError("cannot allocate a %s stack" % kind)
+        raise_openssl("cannot allocate a %s stack" % kind)
     for item in items:
         ref = item._new_reference()
         if push(sk, ref) <= 0:
             free_item(ref)
             getattr(lib, "sk_%s_pop_free" % kind)(sk, ffi.addressof(lib, item._free))
-            raise MemoryError("cannot build a %s stack" % kind)
+            raise_openssl("cannot build a %s stack" % kind)
     return sk
 
 

@@ -16,6 +16,7 @@ from openssl_cmp import _der
 from openssl_cmp._typing import CData
 from openssl_cmp.context import Context
 from openssl_cmp.enums import BodyType, FailInfo, PKIStatus
+from openssl_cmp.errors import quiet_read
 from openssl_cmp.keys import PrivateKey, PublicKey
 from openssl_cmp.message import ITAV, CertRequest, Message, StatusInfo
 from openssl_cmp.objects import CSR, Certificate, Extensions, Name, TrustStore
@@ -172,7 +173,7 @@ class MockCA(Server):
                 extensions = None
         else:
             req = cast(CertRequest, crm)  # the server core passes one of the two
-            subject, public_key, extensions = req.subject, req.public_key, req.extensions
+            subject, public_key, extensions = req.subject, req.public_key(), req.extensions()
         body = request.body_type
         if body == BodyType.KUR:
             old = self._old_certificate(crm)
@@ -285,5 +286,6 @@ class MockCA(Server):
         return cert.serial_number in self.revoked
 
     def __repr__(self) -> str:
-        return "<MockCA %s issued=%d revoked=%d>" % (self.ca_cert.subject, len(self.issued),
+        subject = quiet_read(lambda: str(self.ca_cert.subject))  # the queue is left as it was
+        return "<MockCA %s issued=%d revoked=%d>" % (subject or "?", len(self.issued),
                                                    len(self.revoked))

@@ -25,7 +25,7 @@ from typing import Any, Iterable, Sequence, cast
 
 from openssl_cmp._bio import check_instance
 from openssl_cmp.binding import ffi, lib
-from openssl_cmp.errors import OpenSSLError, drain
+from openssl_cmp.errors import quiet_read, raise_openssl
 from openssl_cmp.keys import PrivateKey
 from openssl_cmp.objects import Certificate, TrustStore
 
@@ -123,6 +123,11 @@ class TLS:
         return self._host
 
     def __repr__(self) -> str:
+        # the C reads inside a quiet probe: the error queue is left as it was
+        detail = quiet_read(self._repr_detail)
+        return "TLS(%s)" % ("?" if detail is None else detail)
+
+    def _repr_detail(self) -> str:
         parts = []
         if self._trusted is not None:
             parts.append("trusted=<%d certs>" % len(self._trusted))
@@ -132,7 +137,7 @@ class TLS:
             parts.append("extra_certs=<%d>" % len(self._extra))
         if self._host is not None:
             parts.append("host=%r" % self._host)
-        return "TLS(%s)" % ", ".join(parts)
+        return ", ".join(parts)
 
     # -- client: an SSL_CTX for OpenSSL's HTTP client ----------------------------------------
     @property
@@ -153,19 +158,19 @@ class TLS:
             if pair is None:
                 cache = lib.ocmp_tls_cache_new()
                 if cache == ffi.NULL:
-                    raise MemoryError("cannot allocate a TLS session cache")
+                    raise_openssl("cannot allocate a TLS session cache")
                 cache = ffi.gc(cache, lib.ocmp_tls_cache_free)
                 pair = self._clients[key] = (self._client_ssl_ctx(libctx, propq), cache)
             return pair
 
     def _client_ssl_ctx(self, libctx: Any = None, propq: str | None = None) -> Any:
-        """A new ``SSL_CTX *`` (owned through ffi.gc) for the client side."""
-        lib.ERR_clear_error()
+        """A new ``SSL_CTX *`` (owned through ffi.gc) for the client side.  Reached from
+        the ``Context.tls`` setter, which has cleared the queue (``Boundary.begin``)."""
         propq_c = ffi.NULL if propq is None else propq.encode("utf-8")
         ptr = lib.SSL_CTX_new_ex(ffi.NULL if libctx is None else libctx, propq_c,
                                  lib.TLS_client_method())
         if ptr == ffi.NULL:
-            raise OpenSSLError("cannot create a TLS context", drain())
+            raise_openssl("cannot create a TLS context")
         ssl_ctx = ffi.gc(ptr, lib.SSL_CTX_free)
         ok = lib.SSL_CTX_set_min_proto_version(ptr, lib.TLS1_2_VERSION) == 1
         lib.SSL_CTX_set_verify(ptr, lib.SSL_VERIFY_PEER, ffi.NULL)
@@ -182,7 +187,7 @@ class TLS:
             for extra in self._extra:
                 ok = ok and lib.SSL_CTX_add1_chain_cert(ptr, extra.ptr) == 1
         if not ok:
-            raise OpenSSLError("cannot set up the TLS client context", drain())
+            raise_openssl("cannot set up the TLS client context")
         return ssl_ctx
 
     # -- server: an ssl.SSLContext for serve_http -------------------------------------------

@@ -504,6 +504,47 @@ def test_default_cert_conf_passes_on_fail_info_from_the_core(key):
     assert results[0][0] == FailInfo.BAD_POP
 
 
+def _unrelated_check():
+    """(context, certificate) whose default certConf check fails: the trust store holds
+    another CA."""
+    ca_key, other_key = PrivateKey.generate(), PrivateKey.generate()
+    ca = Certificate.create("/CN=ca", ca_key, ca_key, ca=True)
+    other = Certificate.create("/CN=other", other_key, other_key, ca=True)
+    cert = Certificate.create("/CN=ee", PrivateKey.generate(), ca_key, issuer=ca)
+    ctx = Context()
+    ctx.cert_conf_callback_arg = TrustStore([other])
+    return ctx, cert
+
+
+def test_default_cert_conf_keeps_what_was_queued_before():
+    """A rejected certificate is an answer: what the check queued goes, and only that."""
+    ctx, cert = _unrelated_check()
+    lib.ERR_new()
+    lib.ERR_set_debug(b"t.c", 1, b"t")
+    lib.ERR_set_error(lib.ERR_LIB_USER, 42, ffi.NULL)  # queued by an operation in progress
+    fail, _ = default_cert_conf(ctx, cert, 0)
+    assert fail != 0
+    assert lib.ERR_GET_REASON(lib.ERR_get_error()) == 42 and lib.ERR_peek_error() == 0
+    ctx.close()
+
+
+def test_default_cert_conf_outside_a_transaction_reraises_a_log_exception_at_once():
+    ctx, cert = _unrelated_check()
+    ctx.log_verbosity = LogLevel.DEBUG
+    raised = KeyError("log")
+
+    def log(*args):
+        raise raised
+
+    ctx.log_callback = log
+    with pytest.raises(KeyError) as info:
+        default_cert_conf(ctx, cert, 0)
+    assert info.value is raised and lib.ERR_peek_error() == 0
+    ctx.log_callback = None
+    assert ctx.status == PKIStatus.UNSPECIFIED  # nothing left over for the next call
+    ctx.close()
+
+
 # --- http_callback -----------------------------------------------------------------------
 
 def test_http_callback_called_on_connect_and_disconnect(key):

@@ -356,8 +356,8 @@ def test_push_policy(ctx):
     ctx.push_policy(policy)
     policy.close()
     crm = ctx.setup_crm()  # the policies end up in the template's extensions
-    assert crm.extensions.names() == ["certificatePolicies"]
-    text = crm.extensions.text(0)
+    assert crm.extensions().names() == ["certificatePolicies"]
+    text = crm.extensions().text(0)
     assert "1.2.3.4" in text and "1.2.3.5" in text
     with pytest.raises(TypeError):
         ctx.push_policy(1234)

@@ -4,10 +4,10 @@ import pytest
 
 import openssl_cmp
 from openssl_cmp import (BodyType, Certificate, CMPError, FailInfo, GeneralName, LogLevel,
-                         OpenSSLError, Option, PKIStatus, PopoMethod, ReqType,
+                         OpenSSLError, Option, PKIStatus, PopoMethod, PrivateKey, ReqType,
                          UnsupportedError, binding)
 from openssl_cmp.binding import ffi, lib
-from openssl_cmp.errors import check, drain, require
+from openssl_cmp.errors import drain, probe, quiet_read, raise_openssl, require
 
 FAIL_NAMES = ("badAlg badMessageCheck badRequest badTime badCertId badDataFormat "
               "wrongAuthority incorrectData missingTimeStamp badPOP certRevoked "
@@ -81,13 +81,12 @@ def test_openssl_error_message_and_has():
     lib.ERR_set_debug(b"f.c", 1, b"f")
     lib.ERR_set_error(lib.ERR_LIB_CMP, lib.CMP_R_INVALID_ARGS, ffi.NULL)
     with pytest.raises(OpenSSLError) as info:
-        check(0, "doing something")
+        raise_openssl("doing something")
     err = info.value
     assert err.has(lib.ERR_LIB_CMP, lib.CMP_R_INVALID_ARGS)
     assert not err.has(lib.ERR_LIB_CMP, lib.CMP_R_WRONG_PBM_VALUE)
     assert str(err).startswith("doing something: ")
     assert lib.ERR_peek_error() == 0
-    check(1, "fine")  # no raise
 
 
 def test_cmp_error_fields_and_text():
@@ -149,9 +148,75 @@ def test_cmp_error_and_unsupported_error():
     require("OSSL_CMP_CTX_new")
 
 
-def test_errors_check():
-    check(1, "fine")
-    with pytest.raises(OpenSSLError, match="boom"):
-        check(0, "boom")
-    with pytest.raises(OpenSSLError):
-        check(ffi.NULL, "boom")
+def _push(reason):
+    lib.ERR_new()
+    lib.ERR_set_debug(b"t.c", 1, b"t")
+    lib.ERR_set_error(lib.ERR_LIB_CMP, reason, ffi.NULL)
+
+
+def _reasons():
+    return [e.reason_code for e in drain()]
+
+
+def test_raise_openssl_takes_the_class():
+    _push(lib.CMP_R_INVALID_ARGS)
+    with pytest.raises(CMPError, match="boom") as info:
+        raise_openssl("boom", cls=CMPError)
+    assert info.value.has(lib.ERR_LIB_CMP, lib.CMP_R_INVALID_ARGS)
+    with pytest.raises(OpenSSLError) as info:
+        raise_openssl("nothing queued")
+    assert info.value.errors == [] and str(info.value) == "nothing queued"
+
+
+def test_probe_discards_only_what_it_added():
+    _push(lib.CMP_R_INVALID_ARGS)  # an operation in progress queued this
+    with probe():
+        _push(lib.CMP_R_WRONG_PBM_VALUE)
+        with probe():  # probes nest
+            _push(lib.CMP_R_NULL_ARGUMENT)
+        assert lib.ERR_GET_REASON(lib.ERR_peek_last_error()) == lib.CMP_R_WRONG_PBM_VALUE
+    assert _reasons() == [lib.CMP_R_INVALID_ARGS]
+    with probe():  # on an empty queue: everything added goes
+        _push(lib.CMP_R_WRONG_PBM_VALUE)
+        _push(lib.CMP_R_NULL_ARGUMENT)
+    assert lib.ERR_peek_error() == 0
+
+
+def test_probe_on_a_real_expected_failure():
+    key = PrivateKey.generate()
+    ca = Certificate.create("/CN=ca", key, key, ca=True)
+    der = bytearray(Certificate.create("/CN=ee", PrivateKey.generate(), key,
+                                       issuer=ca).to_der())
+    der[-1] ^= 1  # a broken signature: X509_verify fails and queues why
+    forged = Certificate.from_der(bytes(der))
+    _push(lib.CMP_R_INVALID_ARGS)  # an operation in progress queued this
+    assert not forged.is_issued_by(ca)
+    assert _reasons() == [lib.CMP_R_INVALID_ARGS]  # kept, not cleared
+
+
+def test_quiet_probe_leaves_the_queue_as_it_was():
+    _push(lib.CMP_R_INVALID_ARGS)
+    with probe(quiet=True):
+        _push(lib.CMP_R_WRONG_PBM_VALUE)
+        with pytest.raises(OpenSSLError) as info:
+            raise_openssl("inside")  # drains nothing
+        assert info.value.errors == []
+    assert _reasons() == [lib.CMP_R_INVALID_ARGS]
+    with probe():  # a plain probe: an exception takes the queue, as anywhere
+        _push(lib.CMP_R_WRONG_PBM_VALUE)
+        with pytest.raises(OpenSSLError) as info:
+            raise_openssl("inside")
+    assert [e.reason_code for e in info.value.errors] == [lib.CMP_R_WRONG_PBM_VALUE]
+    assert lib.ERR_peek_error() == 0
+
+
+def test_quiet_read():
+    _push(lib.CMP_R_INVALID_ARGS)
+    assert quiet_read(lambda: "text") == "text"
+
+    def failing():
+        _push(lib.CMP_R_NULL_ARGUMENT)
+        raise_openssl("read failed")
+
+    assert quiet_read(failing) is None
+    assert _reasons() == [lib.CMP_R_INVALID_ARGS]

@@ -149,8 +149,8 @@ def test_set0_req_extensions_and_push0_policy_caller_keeps_own():
     ref = closed(ctx)
     del ctx
     assert_gone(ref)
-    assert exts.has_san and crm.extensions.has_san
-    assert sorted(crm.extensions.names()) == ["certificatePolicies", "subjectAltName"]
+    assert exts.has_san and crm.extensions().has_san
+    assert sorted(crm.extensions().names()) == ["certificatePolicies", "subjectAltName"]
 
 
 def test_push0_itavs_then_caller_closes(pki, server):

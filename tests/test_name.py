@@ -184,7 +184,7 @@ def test_name_repr_and_closed():
     assert repr(name) == "<Name 'CN=a'>"
     name.close()
     name.close()
-    assert repr(name) == "<Name 'closed'>"
+    assert repr(name) == "<Name closed>"
     with pytest.raises(ValueError):
         str(name)
 

@@ -28,7 +28,7 @@ class Issuer(Server):
 
     def handle_cert_request(self, request, cert_req_id, crm, csr):
         self.calls.append(request.body_type.name)
-        cert = Certificate.create(crm.subject, crm.public_key, self.ca_key, issuer=self.ca)
+        cert = Certificate.create(crm.subject, crm.public_key(), self.ca_key, issuer=self.ca)
         return CertResponse.accepted(cert)
 
     def handle_cert_conf(self, request, cert_req_id, cert_hash, status):
@@ -54,7 +54,7 @@ def test_handlers_by_keyword_and_validation():
 
     def cert_request(request, cert_req_id, crm, csr):
         calls.append(cert_req_id)
-        return CertResponse.accepted(Certificate.create(crm.subject, crm.public_key, key,
+        return CertResponse.accepted(Certificate.create(crm.subject, crm.public_key(), key,
                                                         issuer=ca))
 
     server = Server(handle_cert_request=cert_request, handle_cert_conf=lambda *a: True)

@@ -30,7 +30,7 @@ class Issuer(Server):
         self.ctx.log_verbosity = LogLevel.EMERG
 
     def handle_cert_request(self, request, cert_req_id, crm, csr):
-        return CertResponse.accepted(Certificate.create(crm.subject, crm.public_key, CA_KEY,
+        return CertResponse.accepted(Certificate.create(crm.subject, crm.public_key(), CA_KEY,
                                                         issuer=CA))
 
     def handle_cert_conf(self, request, cert_req_id, cert_hash, status):
@@ -67,7 +67,7 @@ def enrolling_client(server, name, **options):
 
 
 def issue(crm):
-    return CertResponse.accepted(Certificate.create(crm.subject, crm.public_key, CA_KEY,
+    return CertResponse.accepted(Certificate.create(crm.subject, crm.public_key(), CA_KEY,
                                                     issuer=CA))
 
 def crafted_ir(subject, reference, secret=b"secret") -> Message:

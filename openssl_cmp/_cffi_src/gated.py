@@ -137,13 +137,6 @@ GATE_CUSTOMIZATIONS = {
     "3.4.0": "typedef STACK_OF(OSSL_CMP_CRLSTATUS) OCMP_STACK_OF_OSSL_CMP_CRLSTATUS;\n",
 }
 
-_DECLARED = re.compile(
-    r"(?:\b([A-Za-z_][A-Za-z0-9_]*)\s*\()"  # functions, incl. extern "Python"
-    r"|(?:static const [^;]*?\b([A-Za-z_][A-Za-z0-9_]*)\s*;)"  # constants
-    r"|(?:typedef [^;]*?\b([A-Za-z_][A-Za-z0-9_]*)\s*;)"  # plain typedefs
-)
-
-
 def declared_names(cdef):
     """The names a cdef block declares (functions, constants and typedefs)."""
     names = set()
