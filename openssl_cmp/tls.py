@@ -199,6 +199,10 @@ class TLS:
             raise ValueError("a TLS server needs cert and key")
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
+        # One TLS 1.3 session ticket per handshake (OpenSSL's default is two): a CMP client
+        # resumes at most the latest, and each ticket costs the server an encryption and
+        # the client a session object on every connection.
+        context.num_tickets = 1
         # ssl.SSLContext.load_cert_chain reads files only (no in-memory key loading in the
         # standard library): the key goes into a private temporary file encrypted with a
         # one-time password, so no plaintext key ever touches the disk.
