@@ -4,7 +4,7 @@ This is the one place that knows which symbol needs which OpenSSL.  ``build_ffi.
 block into the cdef only when the headers it compiles against are at least that version, so
 on an older OpenSSL the names are absent from ``binding.lib`` (never a NULL function).  The
 version of each symbol is the symbol-version tag of libcrypto.so.3 (``objdump -T``); macros
-and constants follow the header history (../shared/design/openssl-cmp-facts.md).
+and constants follow the header history (docs/openssl-versions.md).
 
 At run time :func:`openssl_cmp.binding.since` reads the same table to name the version in
 ``UnsupportedError`` messages.
