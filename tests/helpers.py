@@ -4,6 +4,7 @@ own CMP mock server, a fresh interpreter for code that could crash, and a DER bu
 from __future__ import annotations
 
 import os
+import logging
 import re
 import queue
 import subprocess
@@ -11,6 +12,7 @@ import sys
 import textwrap
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,3 +147,33 @@ def pbm_server_args(pki: PKI, *extra):
     """Mock-server arguments for PBM protection that return pki's ee.crt on enrollment."""
     return ["-srv_ref", REF, "-srv_secret", "pass:" + SECRET, "-rsp_cert", str(pki.ee_crt),
             "-rsp_capubs", str(pki.ca_crt), *extra]
+
+
+class LogWatch(logging.Handler):
+    """Collects the records of a logger that match ``pattern``; ``event`` is set by the first."""
+
+    def __init__(self, pattern):
+        super().__init__(logging.DEBUG)
+        self.pattern = re.compile(pattern)
+        self.records = []
+        self.event = threading.Event()
+
+    def emit(self, record):
+        if self.pattern.search(record.getMessage()):
+            self.records.append(record)
+            self.event.set()
+
+
+@contextmanager
+def log_watch(pattern, logger_name="openssl_cmp.http"):
+    """A handler on ``logger_name`` whose event is set by a matching record."""
+    logger = logging.getLogger(logger_name)
+    watch = LogWatch(pattern)
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(watch)
+    try:
+        yield watch
+    finally:
+        logger.removeHandler(watch)
+        logger.setLevel(level)

@@ -8,16 +8,16 @@ connection count, the peer closing), never on a guessed sleep.
 """
 
 import logging
-import re
 import resource
 import select
 import socket
 import struct
 import threading
 import time
-from contextlib import contextmanager
 
 import pytest
+
+from helpers import log_watch
 
 from openssl_cmp import (BodyType, CMPError, Certificate, Context, FailInfo, GeneralName,
                          ITAV, Message, Name, Option, PKIStatus, PrivateKey, TrustStore, _der)
@@ -112,32 +112,6 @@ def exchange(http, raw: bytes):
     return status, headers, body, closed
 
 
-class _Watch(logging.Handler):
-    def __init__(self, pattern):
-        super().__init__(logging.DEBUG)
-        self.pattern = re.compile(pattern)
-        self.records = []
-        self.event = threading.Event()
-
-    def emit(self, record):
-        if self.pattern.search(record.getMessage()):
-            self.records.append(record)
-            self.event.set()
-
-
-@contextmanager
-def log_watch(pattern):
-    """A handler on ``openssl_cmp.http`` whose event is set by a matching record."""
-    logger = logging.getLogger("openssl_cmp.http")
-    watch = _Watch(pattern)
-    level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(watch)
-    try:
-        yield watch
-    finally:
-        logger.removeHandler(watch)
-        logger.setLevel(level)
 
 
 def wait_connections(http, predicate, timeout=TIMEOUT):

@@ -6,14 +6,10 @@ The PKI is made here with ``Certificate.create``: a CA, a server certificate for
 """
 
 import http.client
-import logging
-import re
 import socket
 import ssl
 import subprocess
-import threading
 import time
-from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
@@ -23,7 +19,7 @@ from openssl_cmp.http import HTTPServing
 from openssl_cmp.testing import MockCA
 from openssl_cmp.tls import TLS
 
-from helpers import OPENSSL
+from helpers import OPENSSL, log_watch
 
 TIMEOUT = 30  # seconds, for every subprocess and every socket
 
@@ -110,29 +106,6 @@ def ok(proc) -> bool:
     return True
 
 
-class _Watch(logging.Handler):
-    def __init__(self, pattern):
-        super().__init__(logging.DEBUG)
-        self.pattern = re.compile(pattern)
-        self.event = threading.Event()
-
-    def emit(self, record):
-        if self.pattern.search(record.getMessage()):
-            self.event.set()
-
-
-@contextmanager
-def log_watch(pattern):
-    logger = logging.getLogger("openssl_cmp.http")
-    watch = _Watch(pattern)
-    level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(watch)
-    try:
-        yield watch
-    finally:
-        logger.removeHandler(watch)
-        logger.setLevel(level)
 
 
 def closed_by_peer(sock) -> bool:
