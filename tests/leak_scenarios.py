@@ -187,8 +187,48 @@ def closed_context():
             pass
 
 
+_TLS: dict = {}
+
+
+def tls():
+    """TLS: a new TLS object (SSL_CTX, session cache) and a Context using it per iteration;
+    an enrollment over HTTPS (a resumed or full handshake, an info struct refreshed by
+    set_url), a failed handshake (wrong host name), and the context freed by the garbage
+    collector with its kept-alive TLS connection still open."""
+    from openssl_cmp import TLS, Option
+    from openssl_cmp.testing import MockCA
+
+    if not _TLS:
+        ca_key = PrivateKey.generate("EC")
+        ca = Certificate.create("/CN=leak TLS CA", ca_key, ca_key, ca=True)
+        srv_key = PrivateKey.generate("EC")
+        srv = Certificate.create("/CN=localhost", srv_key, ca_key, issuer=ca,
+                                 extensions=Extensions({"subjectAltName": "IP:127.0.0.1"}))
+        mock = MockCA()
+        mock.ctx.log_verbosity = LogLevel.CRIT
+        _TLS.update(ca=ca, mock=mock, serving=mock.serve_http(tls=TLS(cert=srv, key=srv_key)))
+    mock, url = _TLS["mock"], _TLS["serving"].url
+    for host in (None, "wrong.example"):
+        ctx = Context()
+        ctx.log_verbosity = LogLevel.EMERG
+        ctx.reference_value, ctx.secret_value = mock.reference, mock.secret
+        ctx.subject_name = "/CN=leak"
+        ctx.set_new_pkey(KEY)
+        ctx.set_option(Option.KEEP_ALIVE, 2)
+        ctx.set_option(Option.TOTAL_TIMEOUT, 20)
+        ctx.tls = TLS(trusted=_TLS["ca"], host=host)
+        ctx.set_url(url)
+        try:
+            ctx.exec_ir()
+        except CMPError:
+            pass
+        del ctx
+    mock.issued.clear()
+
+
 SCENARIOS = {"sessions": sessions, "setters": setters, "objects": objects,
-             "callbacks": callbacks, "server": server, "closed": closed_context}
+             "callbacks": callbacks, "server": server, "closed": closed_context,
+             "tls": tls}
 
 
 def main():
