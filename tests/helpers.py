@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from openssl_cmp import Context
+
 OPENSSL = os.environ.get("OPENSSL_CMD", "openssl")
 SECRET = "test-secret"
 REF = "mock-ref"
@@ -177,3 +179,22 @@ def log_watch(pattern, logger_name="openssl_cmp.http"):
     finally:
         logger.removeHandler(watch)
         logger.setLevel(level)
+
+
+def capture(mock, run, **attributes) -> list:
+    """DER of every request a Context sends while ``run(ctx)`` runs against ``mock``
+    in-process (the transfer callback hands each to ``mock.process``)."""
+    sent = []
+
+    def transfer(ctx, request):
+        sent.append(request.to_der())
+        return mock.process(request)
+
+    with Context() as ctx:
+        ctx.reference_value = b"raw-client"
+        ctx.secret_value = mock.secret
+        for name, value in attributes.items():
+            setattr(ctx, name, value)
+        ctx.transfer_callback = transfer
+        run(ctx)
+    return sent

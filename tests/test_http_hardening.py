@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from helpers import log_watch
+from helpers import capture, log_watch
 
 from openssl_cmp import (BodyType, CMPError, Certificate, Context, FailInfo, GeneralName,
                          ITAV, Message, Name, Option, PKIStatus, PrivateKey, TrustStore, _der)
@@ -31,25 +31,6 @@ KEY = PrivateKey.generate("EC")
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-def capture(mock, run, **attributes) -> list:
-    """DER of every request a Context sends while ``run(ctx)`` runs against ``mock``
-    in-process (the transfer callback hands each to ``mock.process``)."""
-    sent = []
-
-    def transfer(ctx, request):
-        sent.append(request.to_der())
-        return mock.process(request)
-
-    with Context() as ctx:
-        ctx.reference_value = b"raw-client"
-        ctx.secret_value = mock.secret
-        for name, value in attributes.items():
-            setattr(ctx, name, value)
-        ctx.transfer_callback = transfer
-        run(ctx)
-    return sent
-
 
 def ir_der(mock, subject="/CN=raw") -> bytes:
     def run(ctx):

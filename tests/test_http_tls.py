@@ -14,12 +14,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from openssl_cmp import BodyType, Certificate, Context, Extensions, Message, PrivateKey
+from openssl_cmp import BodyType, Certificate, Extensions, Message, PrivateKey
 from openssl_cmp.http import HTTPServing
 from openssl_cmp.testing import MockCA
 from openssl_cmp.tls import TLS
 
-from helpers import OPENSSL, log_watch
+from helpers import OPENSSL, capture, log_watch
 
 TIMEOUT = 30  # seconds, for every subprocess and every socket
 
@@ -51,20 +51,12 @@ def pki(tmp_path_factory):
 
 
 def ir_der(mock) -> bytes:
-    sent = []
-
-    def transfer(ctx, request):
-        sent.append(request.to_der())
-        return mock.process(request)
-
-    with Context() as ctx:
-        ctx.reference_value = b"tls-raw"
-        ctx.secret_value = mock.secret
+    """DER of an IR as a PBM client sends it to ``mock``."""
+    def run(ctx):
         ctx.subject_name = "/CN=tls-raw"
         ctx.set_new_pkey(PrivateKey.generate("EC"))
-        ctx.transfer_callback = transfer
         ctx.exec_ir()
-    return sent[0]
+    return capture(mock, run)[0]
 
 
 def client_context(pki, cafile="ca.pem", cert=False) -> ssl.SSLContext:
