@@ -12,12 +12,14 @@ Subcommands so far:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
 import sys
 import tempfile
 import threading
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from openssl_cmp import binding
 from openssl_cmp.enums import LogLevel, Option
@@ -102,12 +104,29 @@ def serve(args: argparse.Namespace) -> int:
              "-cmd ir -subject /CN=me -newkey <key.pem> -certout me.pem"
              % (http.address, args.ref, args.secret))
         stop = threading.Event()
-        try:
-            stop.wait(args.seconds if args.seconds else None)
-        except KeyboardInterrupt:
-            pass
-        _say("served %d requests" % http.requests)
+        with _stop_on_sigterm(stop):
+            try:
+                stop.wait(args.seconds if args.seconds else None)
+            except KeyboardInterrupt:
+                pass
+        _say("served %d requests; issued %d certificates, revoked %d"
+             % (http.requests, len(mock.issued), len(mock.revoked)))
     return 0
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM (``kill``, a service manager, a container runtime) ends ``serve`` the way
+    Ctrl-C does: the summary is printed and the HTTP server closed.  Only from the main
+    thread, where Python allows signal handlers; elsewhere SIGTERM keeps its default."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def build_parser() -> argparse.ArgumentParser:

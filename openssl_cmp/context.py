@@ -45,6 +45,8 @@ _OPTION_RANGES = {
     Option.REVOCATION_REASON: (-1, 10),
 }
 _INT_MAX = 2**31 - 1
+_POPO_NONE = -1  # OSSL_CRMF_POPO_NONE: on 3.5 the request for central key generation
+_POPO_SIGNATURE = 1  # OSSL_CRMF_POPO_SIGNATURE, OpenSSL's default
 _SRV_CTX_PTR = ffi.typeof("OSSL_CMP_SRV_CTX *")
 _SERVER_PERFORM = ffi.addressof(lib, "OSSL_CMP_CTX_server_perform")
 _TLS_HTTP_CB = ffi.addressof(lib, "ocmp_tls_http_cb")
@@ -897,6 +899,32 @@ class Context:
             if private:
                 return PrivateKey._borrowed(ptr)
             return PublicKey.from_der(_bio.i2d(lib.i2d_PUBKEY, ptr, "public key"))
+
+    @property
+    def central_key_generation(self) -> bool:
+        """Ask the CA to generate the new key pair (RFC 9483 §4.1.6, OpenSSL 3.5+).
+
+        When True the certificate request carries no POPO and no public key unless one is
+        set with :meth:`set_new_pkey` (then it states the wanted key type); the CA returns the
+        private key encrypted, for this client's key (signature-protected requests) or its
+        PBM secret, and OpenSSL decrypts it: after ``exec_ir``/``exec_cr``/``exec_kur``,
+        ``get_new_pkey(private=True)`` is the new private key.  Setting it to True on an
+        OpenSSL older than 3.5 raises :class:`UnsupportedError` at once, before anything is
+        sent (older releases would send a request without POPO and get no key back)."""
+        if not hasattr(lib, "OSSL_CRMF_MSG_centralkeygen_requested"):
+            return False
+        return self.get_option(Option.POPO_METHOD) == _POPO_NONE
+
+    @central_key_generation.setter
+    def central_key_generation(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise TypeError("central_key_generation must be bool, not %s"
+                            % type(value).__name__)
+        if value:
+            require("OSSL_CRMF_MSG_centralkeygen_requested", "central key generation")
+            self.set_option(Option.POPO_METHOD, _POPO_NONE)
+        elif self.central_key_generation:
+            self.set_option(Option.POPO_METHOD, _POPO_SIGNATURE)
 
     @property
     def issuer(self) -> Name | None:

@@ -59,7 +59,21 @@ def test_serve_answers_openssl_cmp_client(pki, tmp_path):
         cert = Certificate.from_file(tmp_path / "new.pem")
         assert cert.subject == Name.parse("/CN=via-cli")
         assert cert.is_issued_by(Certificate.from_file(ca_path))
-    finally:
+        # SIGTERM ends serve like Ctrl-C: summary printed, exit status 0 (issue 9)
         proc.terminate()
+        assert proc.wait(30) == 0, proc.stderr.read()
+        rest = []
+        while True:
+            try:
+                rest.append(lines.get(timeout=10))
+            except queue.Empty:
+                break
+            if "served" in rest[-1]:
+                break
+        assert any(re.search(r"served \d+ requests; issued 1 certificates, revoked 0", l)
+                   for l in rest), rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
         proc.wait(30)
         proc.stderr.close()
