@@ -47,7 +47,7 @@ def serve(directory: str) -> None:
     ca, srv, srv_key = harness.loopback_tls("/CN=bench TLS CA")
     with open(os.path.join(directory, "tls-ca.pem"), "wb") as f:
         f.write(ca.to_pem())
-    mock = MockCA(secret=SECRET, reference=REF)
+    mock = MockCA(secret=SECRET, reference=REF, allow_key_reuse=True)  # one key, every run
     mock.ctx.log_verbosity = LogLevel.ERR
     with open(os.path.join(directory, "mock-ca.pem"), "wb") as f:
         f.write(mock.ca_cert.to_pem())

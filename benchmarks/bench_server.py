@@ -106,7 +106,8 @@ def make_mock(reference):
     from openssl_cmp import LogLevel
     from openssl_cmp.testing import MockCA
 
-    mock = MockCA(secret=SECRET, reference=reference)
+    # the fixture's one key is enrolled over and over: allow it (RFC 9483 CAs refuse that)
+    mock = MockCA(secret=SECRET, reference=reference, allow_key_reuse=True)
     mock.ctx.log_verbosity = LogLevel.ERR
     return mock
 

@@ -81,16 +81,19 @@ def build_c_program(tmp, cc):
     return exe
 
 
-def build_cffi_module(tmp):
-    """The fixed server (and the C loop, for the in-process cross-check) as a cffi module."""
+def build_cffi_module(tmp, name="bench_fixed_server", cdef=CDEF,
+                      sources=("fixed_server.c", "enroll_loop.c")):
+    """C files of ``c/`` (``sources``, #included in that order) compiled with -O2 into the
+    cffi API-mode module ``name`` declaring ``cdef``, built in ``tmp`` and loaded.  The
+    default: the fixed server and the C loop (for the in-process cross-check)."""
     import importlib.util
     import io
 
     from cffi import FFI
 
     ffi = FFI()
-    ffi.cdef(CDEF)
-    ffi.set_source("bench_fixed_server", '#include "fixed_server.c"\n#include "enroll_loop.c"\n',
+    ffi.cdef(cdef)
+    ffi.set_source(name, "".join('#include "%s"\n' % f for f in sources),
                    include_dirs=[C_DIR], libraries=["crypto"], extra_compile_args=["-O2"])
     quiet = io.StringIO()
     stdout, sys.stdout = sys.stdout, quiet  # setuptools chatter
@@ -101,7 +104,7 @@ def build_cffi_module(tmp):
                          % (exc, quiet.getvalue())) from exc
     finally:
         sys.stdout = stdout
-    spec = importlib.util.spec_from_file_location("bench_fixed_server", path)
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -144,37 +147,57 @@ class Fixture:
         self.subject = Name.parse(SUBJECT)
 
     def enroll_loop(self, n, connect, expected, who):
-        """n enrollments: fresh Context, configured as the C loop, ``connect(ctx)``, exec IR,
-        check status and ``cert == expected()``, close.  Returns elapsed ns."""
-        m = self.m
-        Context, err, accepted = m.Context, m.LogLevel.ERR, m.PKIStatus.ACCEPTED
+        """n enrollments (``context_loop``): configured as the C loop, ``connect(ctx)``,
+        exec IR, check status and ``cert == expected()``.  Returns elapsed ns."""
+        accepted = self.m.PKIStatus.ACCEPTED
         key, subject = self.key, self.subject
-        ok, failures = 0, []
-        t0 = time.perf_counter_ns()
-        for _ in range(n):
-            ctx = Context()
-            try:
-                ctx.log_verbosity = err
-                ctx.reference_value = REF
-                ctx.secret_value = SECRET
-                ctx.subject_name = subject
-                ctx.set_new_pkey(key)
-                connect(ctx)
-                cert = ctx.exec_ir()
-                if cert is not None and ctx.status == accepted and cert == expected():
-                    ok += 1
-                else:
-                    failures.append("status %r, certificate %r differs from the expected one"
-                                    % (ctx.status, cert))
-            except Exception as exc:  # noqa: BLE001 - reported below, exits non-zero
-                failures.append(exc)
-            finally:
-                ctx.close()
-        elapsed = time.perf_counter_ns() - t0
-        if ok != n:
-            raise BenchError("%s: %d of %d enrollments succeeded; first failure: %r"
-                             % (who, ok, n, failures[0] if failures else None))
-        return elapsed
+
+        def prepare(ctx):
+            ctx.subject_name = subject
+            ctx.set_new_pkey(key)
+            connect(ctx)
+
+        def enroll(ctx):
+            cert = ctx.exec_ir()
+            if cert is not None and ctx.status == accepted and cert == expected():
+                return None
+            return ("status %r, certificate %r differs from the expected one"
+                    % (ctx.status, cert))
+
+        return context_loop(n, prepare, enroll, who, "enrollments")
+
+
+def context_loop(n, prepare, operation, who, what):
+    """The loop of the Python runners, as the C loops do it: n times a new Context with log
+    verbosity ERR and the PBM reference and secret, ``prepare(ctx)`` (the rest of the
+    configuration and the transfer), ``operation(ctx)`` (None when its result is right,
+    else what is wrong), close.  Returns elapsed ns; BenchError unless all n were right."""
+    from openssl_cmp import Context, LogLevel
+
+    err = LogLevel.ERR
+    ok, failures = 0, []
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        ctx = Context()
+        try:
+            ctx.log_verbosity = err
+            ctx.reference_value = REF
+            ctx.secret_value = SECRET
+            prepare(ctx)
+            wrong = operation(ctx)
+            if wrong is None:
+                ok += 1
+            else:
+                failures.append(wrong)
+        except Exception as exc:  # noqa: BLE001 - reported below, exits non-zero
+            failures.append(exc)
+        finally:
+            ctx.close()
+    elapsed = time.perf_counter_ns() - t0
+    if ok != n:
+        raise BenchError("%s: %d of %d %s succeeded; first failure: %r"
+                         % (who, ok, n, what, failures[0] if failures else None))
+    return elapsed
 
 
 # -- the runners every benchmark compares against ------------------------------------------
@@ -204,15 +227,18 @@ class CProgram:
 
 
 class CServer:
-    """The fixed C server in this process (cffi module), shared by the in-process runners."""
+    """A C server of a cffi module in this process, shared by the in-process runners:
+    ``lib.<prefix>_new(cert_pem, ref, ref_len, secret, secret_len)``, freed by
+    ``lib.<prefix>_free``.  By default the fixed server (``counts``/``check`` are its)."""
 
-    def __init__(self, module, cert_pem):
-        self.module = module
-        self.ptr = module.lib.bench_server_new(cert_pem, REF, len(REF), SECRET, len(SECRET))
+    def __init__(self, module, cert_pem, prefix="bench_server"):
+        self.module, self.prefix = module, prefix
+        self.ptr = getattr(module.lib, prefix + "_new")(cert_pem, REF, len(REF), SECRET,
+                                                        len(SECRET))
         if self.ptr == module.ffi.NULL:
             from openssl_cmp.errors import drain
 
-            raise BenchError("bench_server_new failed: %s" % "; ".join(map(str, drain())))
+            raise BenchError("%s_new failed: %s" % (prefix, "; ".join(map(str, drain()))))
 
     def counts(self):
         ffi = self.module.ffi
@@ -228,8 +254,16 @@ class CServer:
 
     def close(self):
         if self.ptr is not None:
-            self.module.lib.bench_server_free(self.ptr)
+            getattr(self.module.lib, self.prefix + "_free")(self.ptr)
             self.ptr = None
+
+
+def srv_pointer(module, ptr):
+    """``ptr``, an ``OSSL_CMP_SRV_CTX *`` of the cffi ``module``, re-typed for openssl_cmp's
+    ffi (for ``ctx.attach_srv_ctx``): each ffi only accepts its own pointers."""
+    from openssl_cmp import binding
+
+    return binding.ffi.cast("OSSL_CMP_SRV_CTX *", int(module.ffi.cast("uintptr_t", ptr)))
 
 
 class PythonContext:
@@ -238,16 +272,13 @@ class PythonContext:
 
     def __init__(self, server, fixture):
         import openssl_cmp
-        from openssl_cmp import binding
 
         self.openssl_cmp = openssl_cmp
         self.server = server
         self.key = fixture.key  # the same key as the C side
         self.expected = fixture.cert
         self.subject = fixture.subject  # built once, like the C side's X509_NAME
-        # the pointer from our module's ffi, re-typed for openssl_cmp's ffi
-        self.srv_ptr = binding.ffi.cast("OSSL_CMP_SRV_CTX *",
-                                        int(server.module.ffi.cast("uintptr_t", server.ptr)))
+        self.srv_ptr = srv_pointer(server.module, server.ptr)
 
     def _check(self, n, ok, failures, before):
         if ok != n:

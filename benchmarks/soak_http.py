@@ -4,9 +4,10 @@
 
 A ``MockCA`` is served by ``serve_http()`` in this process and enrolled N times by fresh
 ``Context`` objects over 127.0.0.1 (IR with PBM, then certConf).  Every ``--every``
-enrollments the resident set size (``/proc/self/statm``) is printed.  The MockCA keeps every
-certificate it issues (``mock.issued``) by design, so that list is emptied as we go: what is
-left to grow is the library's own memory.  Printed at the end: RSS after the warm-up, at the
+enrollments the resident set size (``/proc/self/statm``) is printed.  The MockCA certifies
+the one key again and again (``allow_key_reuse``) and keeps at most ``--every`` records of
+what it issued (``max_records``; ``mock.issued`` is also emptied as we go): what is left to
+grow is the library's own memory.  Printed at the end: RSS after the warm-up, at the
 end, and the growth per 1,000 enrollments (a leak of even one certificate per enrollment
 would show as ~1 MB per 1,000).  No threshold is asserted: this is a measurement.
 """
@@ -36,7 +37,9 @@ def main(argv=None) -> int:
     from openssl_cmp import TLS, LogLevel, Option, PrivateKey, binding
     from openssl_cmp.testing import MockCA
 
-    mock = MockCA()
+    # one key for every enrollment; max_records bounds what the CA keeps (its index of
+    # issued certificates too), so RSS shows the binding, not the CA's records
+    mock = MockCA(allow_key_reuse=True, max_records=args.every)
     mock.ctx.log_verbosity = LogLevel.ERR
     key = PrivateKey.generate("EC")
     server_tls = client_tls = None

@@ -1,3 +1,5 @@
+"""``python -m openssl_cmp``: the command line (``demo`` when no arguments are given)."""
+
 import sys
 
 from openssl_cmp.cli import main

@@ -1,5 +1,6 @@
 """A small DER reader for the CMP fields OpenSSL exposes no getter for (PKIStatusInfo
-fields, header sender/recipient/nonces, the requested public key on OpenSSL 3.0).
+fields, header sender/recipient/nonces, the requested public key on OpenSSL 3.0, and the
+message body parts that ``_msg_fields`` reads).
 
 It only splits TLVs; it never builds structures, and rejects indefinite or truncated
 lengths with ValueError.
@@ -7,6 +8,7 @@ lengths with ValueError.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, NamedTuple, Sequence
 
 
@@ -108,6 +110,73 @@ def pkistatusinfo(der: bytes) -> tuple[int, int, list[str]]:
         elif part.tag == 0x03:
             fail_info = bit_string_flags(part)
     return status, fail_info, texts
+
+
+def expect(tlv: TLV, tag: int, what: str) -> TLV:
+    """``tlv`` itself, after checking that its tag is ``tag`` (ValueError naming ``what``)."""
+    if tlv.tag != tag:
+        raise ValueError("%s: expected tag 0x%02x, found 0x%02x" % (what, tag, tlv.tag))
+    return tlv
+
+
+def enumerated(tlv: TLV) -> int:
+    """The value of an ENUMERATED."""
+    if tlv.tag != 0x0A or not tlv.value:
+        raise ValueError("expected ENUMERATED")
+    return int.from_bytes(tlv.value, "big", signed=True)
+
+
+def octet_string(tlv: TLV) -> bytes:
+    """The contents of an OCTET STRING."""
+    if tlv.tag != 0x04:
+        raise ValueError("expected OCTET STRING")
+    return tlv.value
+
+
+def oid(tlv: TLV) -> str:
+    """The dotted text of an OBJECT IDENTIFIER (X.690 8.19; minimal base-128 arcs)."""
+    if tlv.tag != 0x06 or not tlv.value:
+        raise ValueError("expected OBJECT IDENTIFIER")
+    arcs: list[int] = []
+    arc = 0
+    start = True
+    for byte in tlv.value:
+        if start and byte == 0x80:
+            raise ValueError("OBJECT IDENTIFIER arc with a leading 0x80 octet")
+        arc = arc << 7 | byte & 0x7F
+        start = not byte & 0x80
+        if start:
+            arcs.append(arc)
+            arc = 0
+    if not start:
+        raise ValueError("truncated OBJECT IDENTIFIER")
+    first = min(arcs[0] // 40, 2)  # the first octets join arcs 1 and 2: 40 * a1 + a2
+    return ".".join(str(a) for a in [first, arcs[0] - 40 * first, *arcs[1:]])
+
+
+def generalized_time(tlv: TLV) -> datetime.datetime:
+    """A DER GeneralizedTime (``YYYYMMDDHHMMSS[.f…]Z``, X.690 11.7) as an aware UTC
+    datetime; fractions beyond microseconds are cut."""
+    if tlv.tag != 0x18:
+        raise ValueError("expected GeneralizedTime")
+    try:
+        text = tlv.value.decode("ascii")
+    except UnicodeDecodeError:
+        raise ValueError("GeneralizedTime is not ASCII") from None
+    if len(text) < 15 or not text.endswith("Z") or not text[:14].isdigit():
+        raise ValueError("GeneralizedTime %r is not YYYYMMDDHHMMSS[.f]Z" % text)
+    micro = 0
+    frac = text[14:-1]
+    if frac:
+        digits = frac[1:]
+        if frac[0] != "." or not digits.isdigit() or digits.endswith("0"):
+            raise ValueError("GeneralizedTime %r has an invalid fraction" % text)
+        micro = int((digits + "00000")[:6])
+    try:
+        when = datetime.datetime.strptime(text[:14], "%Y%m%d%H%M%S")
+    except ValueError:
+        raise ValueError("GeneralizedTime %r is not a valid time" % text) from None
+    return when.replace(microsecond=micro, tzinfo=datetime.timezone.utc)
 
 
 # PKIHeader field numbers (RFC 4210, explicit tags)

@@ -13,12 +13,46 @@ import os
 import re
 from typing import Sequence
 
-from openssl_cmp.binding import lib
+from openssl_cmp.binding import ffi, lib
 from openssl_cmp.errors import ErrorEntry
+from openssl_cmp.revocation import take_detail
 
 __all__ = ["hint"]
 
 _CONNECT = re.compile(r"calling connect\((?P<host>.*), (?P<port>\d+)\)")
+_SENDER = re.compile(r"for msg sender name = (?P<name>/.*?)(?: and for msg senderKID|$)")
+
+
+def _sender_cert_refused(errors: Sequence[ErrorEntry]) -> str | None:
+    """Why the server's certificate did not verify, when that is why no sender certificate
+    was found.  OpenSSL's CMP client logs the verify error and drops it from the queue; the
+    store's verify callback (``_cffi_src/x509_verify.py``) keeps this thread's last one, and
+    it is used only when its certificate is the message's sender."""
+    entry = next((e for e in errors if e.lib_code == lib.ERR_LIB_CMP and e.reason_code in (
+        lib.CMP_R_NO_SUITABLE_SENDER_CERT, lib.CMP_R_SRVCERT_DOES_NOT_VALIDATE_MSG,
+        lib.CMP_R_POTENTIALLY_INVALID_CERTIFICATE)), None)
+    if entry is None:
+        return None
+    reason, leaf = ffi.new("char[512]"), ffi.new("char[512]")
+    took = lib.ocmp_take_verify_failure(reason, leaf)
+    detail = take_detail()
+    if took:
+        sender = next((m.group("name") for m in (_SENDER.search(e.data or "")
+                                                 for e in errors) if m), None)
+        # a failure about another certificate is an older one of this thread: not the cause
+        if sender is None or ffi.string(leaf).decode("utf-8", "replace") == sender:
+            text = ffi.string(reason).decode("utf-8", "replace")
+            return ("the server's certificate was not accepted: %s%s: check ctx.trusted "
+                    "(its anchors, verify_time, purpose, CRLs and revocation settings) and "
+                    "ctx.untrusted" % (text, "; %s" % detail if detail else ""))
+    if entry.reason_code != lib.CMP_R_NO_SUITABLE_SENDER_CERT:
+        return None
+    # OpenSSL looked at the candidates before any path verification: the time window (at
+    # ctx.trusted.verify_time), the key usage, the names; it logs which one failed
+    return ("no certificate that could have signed the response was acceptable (expired or "
+            "not yet valid at ctx.trusted.verify_time, without digitalSignature key usage, "
+            "or not matching the sender name): the log says which; check ctx.trusted and "
+            "ctx.untrusted")
 
 
 def _ssl(reason_name: str) -> int:
@@ -28,6 +62,9 @@ def _ssl(reason_name: str) -> int:
 def hint(errors: Sequence[ErrorEntry], what: str, *, server: str | None,
          port: int | None = None) -> str | None:
     """The cause of a failed ``what`` (e.g. "IR") and what to do, or None."""
+    refused = _sender_cert_refused(errors)
+    if refused is not None:
+        return refused
     for e in errors:
         if e.lib_code == lib.ERR_LIB_CMP and e.reason_code == lib.CMP_R_MISSING_REFERENCE_CERT:
             if what == "KUR":

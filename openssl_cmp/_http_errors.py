@@ -30,12 +30,11 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
-from openssl_cmp import _der
-from openssl_cmp._boundary import boundary_of
-from openssl_cmp.binding import lib
+from openssl_cmp import _der, _pbm
+from openssl_cmp._protect import protect
 from openssl_cmp.context import Context
 from openssl_cmp.enums import FailInfo, PKIStatus
-from openssl_cmp.errors import OpenSSLError, drain, probe
+from openssl_cmp.errors import OpenSSLError, probe
 from openssl_cmp.message import Message
 
 if TYPE_CHECKING:
@@ -46,7 +45,6 @@ __all__ = ["STATUS_TEXT", "readable_header", "error_response"]
 logger = logging.getLogger("openssl_cmp.http")
 
 STATUS_TEXT = "the request is not a decodable PKIMessage"
-_PBM_OID = _der.encode_oid("1.2.840.113533.7.66.13")  # id-PasswordBasedMAC
 _NULL_DN = b"\xa4\x02\x30\x00"  # GeneralName directoryName [4] { RDNSequence {} }
 _NONCE_BYTES = 16  # as OpenSSL (OSSL_CMP_SENDERNONCE_LENGTH)
 
@@ -86,14 +84,7 @@ def readable_header(body: bytes) -> dict[str, Any] | None:
 
 
 def _is_pbm(fields: dict[str, Any]) -> bool:
-    alg = fields.get("protection_alg")
-    if alg is None:
-        return False
-    try:
-        parts = _der.children(_der.single(alg).value)
-    except ValueError:
-        return False
-    return bool(parts) and parts[0].raw == _PBM_OID
+    return _pbm.protection_oid(fields.get("protection_alg")) == _pbm.PBM_OID
 
 
 def _explicit(number: int, inner: bytes) -> bytes:
@@ -106,7 +97,7 @@ def _build(fields: dict[str, Any], sender: bytes, protected: bool) -> bytes:
     header = [_der.encode_integer(pvno), sender, fields["sender"],
               _explicit(0, _der.encode(0x18, now.encode("ascii")))]
     if protected:  # a placeholder: update_transactionID replaces it
-        header.append(_explicit(1, _der.sequence(_PBM_OID)))
+        header.append(_explicit(1, _der.sequence(_pbm.PBM_OID)))
     tid = fields.get("transaction_id")
     if tid is not None:
         header.append(_explicit(4, _der.encode(0x04, tid)))
@@ -167,14 +158,9 @@ def error_response(server: Server, body: bytes) -> bytes | None:
         except (OpenSSLError, ValueError):  # (an OpenSSLError took the queue with it)
             return None  # a header field we would echo is not valid after all
         if ctx is not None:
-            # re-protects with the context's credentials (and sets its transaction ID);
-            # signing may leave benign entries (chain building) when it succeeds: probed
-            boundary = boundary_of(ctx)
-            with boundary.lock, probe():
-                ok = boundary.call(lib.OSSL_CMP_MSG_update_transactionID, ctx.ptr,
-                                   message.ptr) == 1
-                errors = [] if ok else drain()
-            if not ok:
+            # re-protects with the context's credentials (and sets its transaction ID)
+            errors = protect(ctx, message)
+            if errors:
                 logger.warning("cannot protect a CMP error message, sending it unprotected:"
                                " %s", "; ".join(str(e) for e in errors) or "unknown error")
                 message = Message.from_der(_build(fields, sender, False))

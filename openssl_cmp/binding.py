@@ -96,5 +96,10 @@ def since(name: str) -> str | None:
     return _SINCE.get(name)
 
 
+# OpenSSL 3.5 finds the KGA purpose of a centrally generated key only on the first
+# decryption in a process (see ocmp_repair_cmkga_purpose in _cffi_src/gated.py).
+CMKGA_PURPOSE_OK: bool = (not has("ocmp_repair_cmkga_purpose")
+                          or bool(lib.ocmp_repair_cmkga_purpose()))
+
 # Whatever libcrypto's initialisation left behind must not be blamed on the first call.
 lib.ERR_clear_error()

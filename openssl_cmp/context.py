@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, NoReturn, TypeVar, cast
 from urllib.parse import urlsplit
 
-from openssl_cmp import _bio, _diagnose, callbacks
+from openssl_cmp import _bio, _diagnose, _msg_edit, callbacks
+from openssl_cmp import _transcript as _wire
 from openssl_cmp._asn1 import asn1_string_bytes, int_to_asn1_integer
 from openssl_cmp._boundary import Boundary
 from openssl_cmp._bio import check_instance as _check_instance
@@ -26,11 +27,14 @@ from openssl_cmp.binding import ffi, lib
 from openssl_cmp.enums import FailInfo, LogLevel, Option, PKIStatus, ReqType
 from openssl_cmp.errors import CMPError, drain, probe, raise_openssl, require
 from openssl_cmp.keys import PrivateKey, PublicKey
-from openssl_cmp.message import ITAV, CertRequest, itavs_from_stack
-from openssl_cmp.objects import (CSR, CertStack, Certificate, Extensions, GeneralName, Name,
+from openssl_cmp.libctx import LibContext
+from openssl_cmp.message import ITAV, CertRequest, Message, itavs_from_stack
+from openssl_cmp.objects import (CRL, CSR, CertStack, Certificate, Extensions, GeneralName, Name,
                                  PolicyInfo, TrustStore, as_general_name, as_name,
                                  certs_from_stack)
 from openssl_cmp.tls import TLS, host_is_ip
+from openssl_cmp import itavs, support
+from openssl_cmp.itavs import CertReqTemplate, RootCaKeyUpdate
 
 __all__ = ["Context", "default_cert_conf"]
 
@@ -45,6 +49,7 @@ _OPTION_RANGES = {
     Option.REVOCATION_REASON: (-1, 10),
 }
 _INT_MAX = 2**31 - 1
+_CERT_PROFILE_OID = "1.3.6.1.5.5.7.4.21"  # id-it-certProfile (RFC 9483 §3.4)
 _POPO_NONE = -1  # OSSL_CRMF_POPO_NONE: on 3.5 the request for central key generation
 _POPO_SIGNATURE = 1  # OSSL_CRMF_POPO_SIGNATURE, OpenSSL's default
 _SRV_CTX_PTR = ffi.typeof("OSSL_CMP_SRV_CTX *")
@@ -87,7 +92,8 @@ class Context:
 
     __slots__ = ("_ptr", "_boundary", "_handle", "_libctx", "_propq", "_values",
                  "_geninfo", "_server", "_http_arg_keep", "_owner",
-                 "_retired", "_tls", "_https", "_keep", "__weakref__")
+                 "_retired", "_tls", "_https", "_keep", "_transcript", "_recording",
+                 "__weakref__")
 
     _ptr: CData
     _boundary: Boundary
@@ -103,8 +109,12 @@ class Context:
     _tls: TLS | None
     _https: bool
     _keep: dict[str, Any]
+    _transcript: list[_wire.Exchange]
+    _recording: bool
 
-    def __init__(self, libctx: CData = None, propq: str | None = None) -> None:
+    def __init__(self, libctx: LibContext | CData = None, propq: str | None = None) -> None:
+        if isinstance(libctx, LibContext):
+            libctx = libctx.ptr  # its gc cdata, kept in self._libctx: the C context lives on
         if libctx is not None and not (isinstance(libctx, ffi.CData)
                                        and ffi.typeof(libctx) is ffi.typeof("OSSL_LIB_CTX *")):
             raise TypeError("libctx must be an OSSL_LIB_CTX * cdata or None")
@@ -125,6 +135,8 @@ class Context:
         self._tls = None  # the TLS settings in use (None: plain HTTP)
         self._https = False  # the URL said https://: TLS may not be switched off
         self._keep = {}  # C memory the C context points into; freed after it (see _freer)
+        self._transcript = []  # the exchanges of the last transaction (one list, reused)
+        self._recording = False  # record the C transfers too (record_transcript)
         # The callback state outlives the C context: ffi.gc runs the free while the
         # boundary (and thus the state and its handle) is still referenced by this object.
         self._ptr = ffi.gc(ptr, _freer(self._keep))
@@ -148,6 +160,8 @@ class Context:
         self._tls = None
         self._https = False
         self._keep = {}
+        self._transcript = []
+        self._recording = False
         self._ptr = ptr
         lib.OSSL_CMP_CTX_set_log_cb(ptr, lib.ocmp_log_cb)
         return self
@@ -290,6 +304,7 @@ class Context:
         """Prepare for another transaction: clears status, results, transaction ID, nonces
         and genm ITAVs; keeps options, credentials and geninfo ITAVs."""
         self._set(lib.OSSL_CMP_CTX_reinit, "reinit")
+        self._transcript.clear()
         for key in ("transaction_id", "sender_nonce"):
             self._values.pop(key, None)
         self._retired.clear()  # reinit dropped the validated server certificate
@@ -490,25 +505,82 @@ class Context:
     @property
     def transfer_callback(self) -> TransferCallback | None:
         """callable(ctx, request: Message) -> Message, or None for HTTP."""
-        return self._boundary.state.transfer_callback
+        callback = self._boundary.state.transfer_callback
+        if isinstance(callback, _wire.Recorder):  # every exchange is recorded
+            return callback.inner if callback.user else None
+        return callback
 
     @transfer_callback.setter
     def transfer_callback(self, callback: TransferCallback | None) -> None:
         if callback is not None and not callable(callback):
             raise TypeError("transfer_callback must be callable or None")
         with self._boundary.lock:
-            if callback is None:
+            if callback is None and not self._recording:
                 # 3.5 reads a non-NULL arg as a BIO pair when the default transfer is used
                 self._set(lib.OSSL_CMP_CTX_set_transfer_cb, "transfer callback", ffi.NULL)
                 self._set(lib.OSSL_CMP_CTX_set_transfer_cb_arg, "transfer arg", ffi.NULL)
+                self._boundary.state.transfer_callback = None
             else:
-                self._set(lib.OSSL_CMP_CTX_set_transfer_cb_arg, "transfer arg",
-                          self._state_handle)
-                self._set(lib.OSSL_CMP_CTX_set_transfer_cb, "transfer callback",
-                          lib.ocmp_transfer_cb)
+                # a Python callback is recorded at no extra C cost; OpenSSL's HTTP
+                # transfer only with record_transcript (it then goes through Python)
+                self._set_recorder(callback or _wire.http_transfer(),
+                                   callback is not None)
             self._server = None
+            self._keep.pop("srv_ctx", None)
             self._boundary.guard = None
-            self._boundary.state.transfer_callback = callback
+
+    def _set_recorder(self, inner: TransferCallback, user: bool) -> None:
+        """Under the lock: the Python transfer trampoline, recording ``inner``."""
+        self._set(lib.OSSL_CMP_CTX_set_transfer_cb_arg, "transfer arg", self._state_handle)
+        self._set(lib.OSSL_CMP_CTX_set_transfer_cb, "transfer callback",
+                  lib.ocmp_transfer_cb)
+        self._boundary.state.transfer_callback = _wire.Recorder(
+            inner, self._transcript, user)
+
+    def _protect_message(self, msg: Message) -> None:
+        """Protect ``msg`` in place with this context's credentials, for
+        ``Message.edit(reprotect=self)`` (also from inside this context's callbacks: the
+        lock is reentrant, and the context's transactionID is put back)."""
+        with self._boundary.lock:
+            ptr = self.ptr
+            probe_msg = msg.edit(protection="none")
+            _msg_edit.protect(ptr, msg.ptr, msg.transaction_id, probe_msg.ptr)
+
+    @property
+    def transcript(self) -> list[_wire.Exchange]:
+        """The exchanges of the last transaction (``Exchange(request, response,
+        seconds)``), oldest first; cleared when an ``exec_*`` starts and by ``reinit()``.
+        Recorded whenever a Python transfer callback is set (an ``Intercept`` too); for
+        OpenSSL's HTTP transfer and an attached ``Server`` set ``record_transcript``."""
+        return list(self._transcript)
+
+    @property
+    def record_transcript(self) -> bool:
+        """Also record OpenSSL's own transfers (HTTP, and a ``Server`` attached
+        in-process): each message then takes a hop through Python (see docs/testing.md
+        for the cost).  Default False."""
+        return self._recording
+
+    @record_transcript.setter
+    def record_transcript(self, on: bool) -> None:
+        if not isinstance(on, bool):
+            raise TypeError("record_transcript must be bool")
+        with self._boundary.lock:
+            self._check_changeable()
+            self._recording = on
+            callback = self._boundary.state.transfer_callback
+            if isinstance(callback, _wire.Recorder) and callback.user:
+                return  # a Python callback is recorded either way
+            srv_ctx = self._keep.get("srv_ctx")
+            if srv_ctx is None:
+                self.transfer_callback = None  # HTTP: recorded or C
+            elif on:
+                self._set_recorder(_wire.server_transfer(srv_ctx), False)
+            else:
+                self._set(lib.OSSL_CMP_CTX_set_transfer_cb_arg, "transfer arg", srv_ctx)
+                self._set(lib.OSSL_CMP_CTX_set_transfer_cb, "transfer callback",
+                          _SERVER_PERFORM)
+                self._boundary.state.transfer_callback = None
 
     @property
     def transfer_callback_arg(self) -> object:
@@ -533,10 +605,14 @@ class Context:
             ptr = self._ptr
             if ptr is None:
                 raise ValueError("Context is closed")
-            if lib.OSSL_CMP_CTX_set_transfer_cb_arg(ptr, srv_ctx) != 1 or \
-                    lib.OSSL_CMP_CTX_set_transfer_cb(ptr, _SERVER_PERFORM) != 1:
-                raise_openssl("cannot attach the server")
-            self._boundary.state.transfer_callback = None
+            if self._recording:  # through Python, to record each exchange
+                self._set_recorder(_wire.server_transfer(srv_ctx), False)
+            else:
+                if lib.OSSL_CMP_CTX_set_transfer_cb_arg(ptr, srv_ctx) != 1 or \
+                        lib.OSSL_CMP_CTX_set_transfer_cb(ptr, _SERVER_PERFORM) != 1:
+                    raise_openssl("cannot attach the server")
+                self._boundary.state.transfer_callback = None
+            self._keep["srv_ctx"] = srv_ctx
             self._server = owner if owner is not None else srv_ctx
             self._boundary.guard = getattr(owner, "lock", None)
 
@@ -1194,10 +1270,12 @@ class Context:
         cause = _diagnose.hint(errors, what, server=self._values.get("server"),
                                port=self._values.get("server_port"))
         message = "%s failed" % what if cause is None else "%s failed: %s" % (what, cause)
-        return CMPError(message, errors, status=server_status,
-                        fail_info=FailInfo(fail) if fail > 0 else None,
-                        status_strings=self.status_strings if server_status is not None
-                        else (), rejected_by_client=by_client)
+        exc = CMPError(message, errors, status=server_status,
+                       fail_info=FailInfo(fail) if fail > 0 else None,
+                       status_strings=self.status_strings if server_status is not None
+                       else (), rejected_by_client=by_client)
+        exc.transcript = list(self._transcript)
+        return exc
 
     @staticmethod
     def _crm_arg(crm: CertRequest | None) -> CData:
@@ -1212,6 +1290,7 @@ class Context:
         crm_c = ffi.NULL if crm is None else self._crm_arg(crm)
         with self._boundary.lock:
             self._check_changeable()
+            self._transcript.clear()
             cert = self._call(lib.OSSL_CMP_exec_certreq, req_type, crm_c)
             if cert == ffi.NULL:
                 raise self._failure(req_type.name)
@@ -1263,6 +1342,7 @@ class Context:
         """Revoke ``old_cert`` (or the certificate named by issuer/serial_number)."""
         with self._boundary.lock:
             self._check_changeable()
+            self._transcript.clear()
             if self._call(lib.OSSL_CMP_exec_RR_ses) != 1:
                 raise self._failure("RR")
 
@@ -1270,10 +1350,63 @@ class Context:
         """Send a GENM with the ITAVs pushed by ``push_genm_itav``; return the GENP ITAVs."""
         with self._boundary.lock:
             self._check_changeable()
+            self._transcript.clear()
             sk = self._call(lib.OSSL_CMP_exec_GENM_ses)
             if sk == ffi.NULL:
                 raise self._failure("GENM")
             return itavs_from_stack(sk, owned=True)
+
+    # -- support operations (RFC 9483 §4.3; see openssl_cmp.support) ---------------------
+    def get_ca_certs(self) -> list[Certificate]:
+        """The CA certificates the server offers (id-it-caCerts, RFC 9483 §4.3.1), each
+        checked to be a CA certificate within its validity period; [] when it offers none.
+        One GENM transaction (call ``reinit()`` before another); on every OpenSSL."""
+        return support.get_ca_certs(self)
+
+    def get_root_ca_key_update(self, old_root: Certificate | None = None
+                               ) -> RootCaKeyUpdate | None:
+        """A root CA key update (RFC 9483 §4.3.2): the new root and the link certificates,
+        the new root validated with ``old_root`` (else the trust store) as OpenSSL does;
+        None when the server has no update.  On every OpenSSL."""
+        return support.get_root_ca_key_update(self, old_root)
+
+    def get_cert_req_template(self) -> CertReqTemplate | None:
+        """The CA's certificate request template (RFC 9483 §4.3.3), or None.  On every
+        OpenSSL."""
+        return support.get_cert_req_template(self)
+
+    def get_crl_update(self, cert: Certificate | None = None,
+                       old_crl: CRL | None = None) -> CRL | None:
+        """A newer CRL than ``old_crl`` / for ``cert`` (RFC 9483 §4.3.4), or None.  On
+        every OpenSSL."""
+        return support.get_crl_update(self, cert, old_crl)
+
+    @property
+    def cert_profile(self) -> str | None:
+        """The certificate profile requested (id-it-certProfile in the generalInfo of each
+        request, RFC 9483 §3.4); None for none.  Setting it replaces a previous profile
+        and keeps the other geninfo ITAVs."""
+        for itav in self.geninfo_itavs:
+            if itav.type == _CERT_PROFILE_OID:
+                return itavs.get_cert_profile(itav)
+        return None
+
+    @cert_profile.setter
+    def cert_profile(self, profile: str | None) -> None:
+        if profile is not None and not isinstance(profile, str):
+            raise TypeError("cert_profile must be a str or None, not %s"
+                            % type(profile).__name__)
+        new = None if profile is None else itavs.new_cert_profile(profile)  # validates
+        with self._boundary.lock:
+            self._check_changeable()
+            current = self.geninfo_itavs
+            others = [i for i in current if i.type != _CERT_PROFILE_OID]
+            if len(others) != len(current):  # replace the profile set before
+                self.reset_geninfo_itavs()  # UnsupportedError before 3.0.8: nothing changed
+                for itav in others:
+                    self.push_geninfo_itav(itav)
+            if new is not None:
+                self.push_geninfo_itav(new)
 
 
 def _as_req_type(req_type: object) -> ReqType:

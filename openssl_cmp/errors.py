@@ -82,6 +82,7 @@ class CMPError(OpenSSLError):
     or None when the transaction failed locally (no usable response: transport, protection,
     validation).  ``fail_info`` is the decoded PKIFailureInfo (or None), ``status_strings``
     the server's status texts.  ``server_rejected`` tells the two cases apart;
+    ``transcript`` holds what went over the wire (``Context.transcript``);
     ``rejected_by_client`` is True when our own certConf check refused the new certificate
     (OpenSSL reports that as a rejection too).
     """
@@ -93,6 +94,9 @@ class CMPError(OpenSSLError):
         self.rejected_by_client: bool = rejected_by_client
         self.fail_info: FailInfo | None = fail_info
         self.status_strings: list[str] = list(status_strings)
+        # the exchanges of the failed transaction (Context fills it in; see
+        # Context.transcript): list[openssl_cmp.testing.Exchange]
+        self.transcript: list[Any] = []
         super().__init__(message, errors)
         extra: list[str] = []
         if status is not None:

@@ -49,29 +49,24 @@ import errno
 import http.client
 import io
 import logging
-import re
 import selectors
 import socket
 import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar, Union, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
-from openssl_cmp import _http_errors
-from openssl_cmp.errors import OpenSSLError
-from openssl_cmp.message import Message
+from openssl_cmp import _rfc6712
+from openssl_cmp._rfc6712 import CONTENT_TYPE, MAX_REQUEST
+from openssl_cmp._rfc6712 import positive as _positive
 from openssl_cmp.tls import TLS
 
 if TYPE_CHECKING:  # server imports this module (on demand, in Server.serve_http)
     from openssl_cmp.server import Server
 
-_N = TypeVar("_N", int, float)
-
 __all__ = ["HTTPServing", "CONTENT_TYPE"]
 
-CONTENT_TYPE = "application/pkixcmp"
-MAX_REQUEST = 1 << 20  # bytes; CMP requests are a few KiB
 logger: logging.Logger = logging.getLogger("openssl_cmp.http")
 
 # defaults of the limits (documented in the module docstring and docs/server.md)
@@ -94,9 +89,6 @@ _ACCEPT_BATCH = 64  # connections accepted per wake-up of the accept loop
 _RESOURCE_ERRORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
 _QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 field name
-_DIGITS = re.compile(r"[0-9]+")  # str pattern: ASCII digits only ("٤" is not a digit here)
-_OWS = " \t"
 
 
 def _canned(code: int, reason: str, text: str) -> bytes:
@@ -329,62 +321,32 @@ class _Handler(BaseHTTPRequestHandler):
         self._headers_buffer.append(body)
         self.flush_headers()  # headers and body in one write
 
-    def _refuse(self, code: int, text: str) -> None:
-        logger.info("%s %s %r: %d %s", self.conn.peer, self.command, self.path, code,
-                    text)
-        self._reply(code, text.encode() + b"\n", close=True)
-
     # -- framing --------------------------------------------------------------------------
-    def _body_length(self) -> Union[int, Literal[False], None]:
-        """The body length the request announces, None when it announces none, or False
-        after refusing the request (400: ambiguous framing; the connection closes)."""
+    def _fields(self) -> list[tuple[str, str]] | None:
+        """The header fields, or None after refusing a header section the email parser
+        found defects in (400; the connection closes)."""
         headers = self.headers
         if headers.defects or headers.get_payload():
-            self._refuse(400, "malformed header section")
-            return False
-        for name, value in headers.items():
-            if not _TOKEN.fullmatch(name) or "\r" in value or "\n" in value:
-                self._refuse(400, "malformed header field")
-                return False
-        if "Transfer-Encoding" in headers:
-            self._refuse(400, "Transfer-Encoding is not supported")
-            return False
-        values = headers.get_all("Content-Length") or []
-        if not values:
+            self._send(_rfc6712.refusal(400, "malformed header section"))
             return None
-        if len(values) > 1:
-            self._refuse(400, "more than one Content-Length")
-            return False
-        value = values[0].strip(_OWS)
-        if not _DIGITS.fullmatch(value):
-            self._refuse(400, "invalid Content-Length")
-            return False
-        return int(value) if len(value) <= 12 else 10 ** 12  # beyond any max_request
+        return list(headers.items())
+
+    def _send(self, reply: _rfc6712.Reply) -> None:
+        if reply.close:
+            logger.info("%s %s %r: %d %s", self.conn.peer, self.command, self.path,
+                        reply.status, reply.body.decode(errors="replace").strip())
+        self._reply(reply.status, reply.body, reply.content_type, reply.close)
 
     # -- methods --------------------------------------------------------------------------
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         self._ack_now()  # the headers are in: let the client send its body now
         serving: HTTPServing = self.serving
-        length = self._body_length()
-        if length is False:
+        fields = self._fields()
+        if fields is None:
             return
-        if length is None:
-            self._refuse(411, "Content-Length required")
-            return
-        # Refusals that leave the body unread close the connection: on keep-alive the
-        # unread body would be taken for the next request.
-        if serving.closing:
-            self._refuse(503, "server closing")
-            return
-        ctype = self.headers.get("Content-Type", "").split(";")[0].strip(_OWS).lower()
-        if ctype != CONTENT_TYPE:
-            self._refuse(415, "Content-Type must be application/pkixcmp")
-            return
-        if length == 0:
-            self._reply(400, b"empty request\n")
-            return
-        if length > serving.max_request:
-            self._refuse(413, "request too large")
+        length = _rfc6712.check_post(fields, serving.max_request, serving.closing)
+        if isinstance(length, _rfc6712.Reply):
+            self._send(length)
             return
         body = self._stream.read(length)  # within the read timeout
         if len(body) < length:
@@ -393,46 +355,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.conn.state = _BUSY_STATE
-        try:
-            request = Message.from_der(body)
-        except (OpenSSLError, ValueError) as exc:
-            self._undecodable(body, exc)
-            return
-        try:
-            response, failure = serving.server._process(request)
-        except Exception as exc:  # noqa: BLE001 - the core produced no message at all
-            serving._record(exc)
-            self._reply(500, b"server error\n")
-            return
-        if failure is not None:
-            serving._record(failure)
-        with serving._lock:
-            serving.requests += 1
-        self._reply(200, response.to_der(), CONTENT_TYPE)
+        self._send(_rfc6712.answer(serving.server, body, serving, self.conn.peer))
         self._ack_now()
 
-    def _undecodable(self, body: bytes, exc: Exception) -> None:
-        try:
-            answer = _http_errors.error_response(self.serving.server, body)
-        except Exception as error:  # noqa: BLE001 - never let a bad body kill the thread
-            logger.error("%s cannot build a CMP error message", self.conn.peer,
-                         exc_info=error)
-            answer = None
-        if answer is None:
-            logger.info("%s rejecting undecodable CMP request (no readable header): %s",
-                        self.conn.peer, exc)
-            self._reply(400, b"not a DER PKIMessage\n")
-            return
-        logger.info("%s undecodable CMP request, answered with a badDataFormat error "
-                    "message: %s", self.conn.peer, exc)
-        self._reply(200, answer, CONTENT_TYPE)
-
     def do_GET(self) -> None:  # noqa: N802
-        length = self._body_length()
-        if length is False:
+        fields = self._fields()
+        if fields is None:
+            return
+        length = _rfc6712.framing(fields)
+        if isinstance(length, _rfc6712.Reply):
+            self._send(length)
             return
         # a GET with a body: answer and close rather than read it
-        self._reply(405, b"CMP over HTTP uses POST\n", close=length is not None)
+        self._send(_rfc6712.not_post(length))
 
 
 def _server_ssl_context(tls: TLS | ssl.SSLContext | None) -> ssl.SSLContext | None:
@@ -446,16 +381,6 @@ def _server_ssl_context(tls: TLS | ssl.SSLContext | None) -> ssl.SSLContext | No
         return tls.server_context()
     raise TypeError("tls must be an openssl_cmp.TLS, an ssl.SSLContext or None, not %s"
                     % type(tls).__name__)
-
-
-def _positive(name: str, value: _N, integer: bool = False) -> _N:
-    kinds = int if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds):
-        raise TypeError("%s must be %s, not %s" % (name, "int" if integer else "a number",
-                                                   type(value).__name__))
-    if not value > 0:
-        raise ValueError("%s must be positive" % name)
-    return value
 
 
 class _Throttle:
@@ -474,7 +399,7 @@ class _Throttle:
         return count
 
 
-class HTTPServing:
+class HTTPServing(_rfc6712.Tally):
     """A running HTTP(S) endpoint; ``with server.serve_http() as http: http.url``.
 
     ``HTTPServing(server, host="127.0.0.1", port=0, *, tls=None, idle_timeout=30,
@@ -512,8 +437,7 @@ class HTTPServing:
         self._ssl = _server_ssl_context(tls)
         self.tls: TLS | ssl.SSLContext | None = tls
         self.server: Server = server
-        self.errors: list[BaseException] = []
-        self.requests: int = 0
+        _rfc6712.Tally.__init__(self)
         self.refused: int = 0
         self.closing: bool = False
         self._closed = False
@@ -718,13 +642,6 @@ class HTTPServing:
         with self._cond:
             self._connections.discard(conn)
             self._cond.notify_all()
-
-    # -- results --------------------------------------------------------------------------
-    def _record(self, exc: BaseException) -> None:
-        with self._lock:
-            self.errors.append(exc)
-        logging.getLogger("openssl_cmp.server").error("handler failed: %s", exc,
-                                                      exc_info=exc)
 
     # -- closing --------------------------------------------------------------------------
     def close(self) -> None:

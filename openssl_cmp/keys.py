@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from openssl_cmp import _bio
+from openssl_cmp import _bio, _store
 from openssl_cmp._ownership import Owned
 from openssl_cmp._typing import BytesLike, CData, PathLike, TextOrBytes
 from openssl_cmp import binding
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.errors import probe, raise_openssl
+from openssl_cmp.libctx import LibContext, bind, bound, c_args
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import (PrivateKeyTypes,
@@ -19,6 +20,8 @@ __all__ = ["PrivateKey", "PublicKey"]
 
 _EC_OID = b"\x06\x07\x2a\x86\x48\xce\x3d\x02\x01"  # id-ecPublicKey, DER
 _LEGACY_EC_FAST = binding.OPENSSL_VERSION_NUMBER < 0x30200000
+
+_K = TypeVar("_K", bound="_Key")
 
 _KEYGEN_NAMES = {"EC": "EC", "RSA": "RSA", "ED25519": "ED25519", "ED448": "ED448"}
 
@@ -57,7 +60,26 @@ class _Key(Owned):
         return PublicKey.from_der(_bio.i2d(lib.i2d_PUBKEY, self.ptr, "public key"))
 
     def _repr_detail(self) -> str:
+        # type name and size only: never the key material (provider keys may not export)
         return "%s %d bits" % (self.key_type, self.key_size)
+
+    def copy(self: _K) -> _K:
+        """A new reference to the same key (nothing is exported); it keeps the key's
+        :class:`~openssl_cmp.LibContext` alive like the original."""
+        new = super().copy()
+        bind(new, bound(self))
+        return new
+
+    def __deepcopy__(self: _K, memo: object) -> _K:
+        return self.copy()
+
+    @classmethod
+    def _in_libctx(cls: type[_K], ptr: CData, libctx_c: CData) -> _K:
+        """Own ``ptr`` (a key made in the C library context ``libctx_c``) and keep that
+        context alive as long as the key object."""
+        key = cls._owned(ptr)
+        bind(key, libctx_c)
+        return key
 
 
 class PrivateKey(_Key):
@@ -66,9 +88,11 @@ class PrivateKey(_Key):
     __slots__ = ()
 
     @classmethod
-    def generate(cls, kind: str = "EC", *, curve: str = "P-256", bits: int = 2048) -> "PrivateKey":
+    def generate(cls, kind: str = "EC", *, curve: str = "P-256", bits: int = 2048,
+                 libctx: LibContext | None = None, propq: str | None = None) -> "PrivateKey":
         """A new key: ``kind`` is ``"EC"`` (on ``curve``), ``"RSA"`` (of ``bits`` bits),
-        ``"ED25519"`` or ``"ED448"``."""
+        ``"ED25519"`` or ``"ED448"``; made by the providers of ``libctx`` (a
+        :class:`~openssl_cmp.LibContext`, which the key keeps alive) matching ``propq``."""
         if not isinstance(kind, str):
             raise TypeError("kind must be str, not %s" % type(kind).__name__)
         name = _KEYGEN_NAMES.get(kind.upper())
@@ -80,7 +104,8 @@ class PrivateKey(_Key):
             if not 1024 <= bits <= 16384:
                 raise ValueError("RSA bits must be 1024..16384, not %d" % bits)
         curve_c = _bio.c_string(curve, "curve") if name == "EC" else None
-        pctx = lib.EVP_PKEY_CTX_new_from_name(ffi.NULL, name.encode(), ffi.NULL)
+        libctx_c, propq_c = c_args(libctx, propq)
+        pctx = lib.EVP_PKEY_CTX_new_from_name(libctx_c, name.encode(), propq_c)
         if pctx == ffi.NULL:
             raise_openssl("cannot create a %s key generator" % name)
         try:
@@ -93,9 +118,30 @@ class PrivateKey(_Key):
             out = ffi.new("EVP_PKEY **")
             if lib.EVP_PKEY_generate(pctx, out) != 1:
                 raise_openssl("%s key generation failed" % name)
-            return cls._owned(out[0])
+            return cls._in_libctx(out[0], libctx_c)
         finally:
             lib.EVP_PKEY_CTX_free(pctx)
+
+    @classmethod
+    def load(cls, uri: PathLike, password: TextOrBytes | None = None, *,
+             libctx: LibContext | None = None, propq: str | None = None) -> "PrivateKey":
+        """The first private key at ``uri``, through OSSL_STORE: a plain path (PEM, DER,
+        encrypted PKCS#8 with ``password``), a ``file:`` URI, or any scheme of a provider
+        loaded in ``libctx`` (``pkcs11:…``; ``password`` is then the PIN).  The key stays
+        as the provider loaded it (a token's key is never exported); it keeps ``libctx``
+        alive.  FileNotFoundError for a missing plain path, OpenSSLError when nothing
+        loads (wrong password, no key there)."""
+        libctx_c, _ = c_args(libctx, propq)
+
+        def convert(info: CData) -> "PrivateKey | None":
+            if lib.OSSL_STORE_INFO_get_type(info) != lib.OSSL_STORE_INFO_PKEY:
+                return None
+            return cls._in_libctx(lib.OSSL_STORE_INFO_get1_PKEY(info), libctx_c)
+
+        return _store.load(uri, lib.OSSL_STORE_INFO_PKEY, convert, password, libctx, propq,
+                           limit=1, missing="no private key at %r%s" % (
+                               uri, " (wrong password?)" if password is not None
+                               else " (encrypted? give the password)"))[0]
 
     @classmethod
     def from_pem(cls, data: TextOrBytes, password: TextOrBytes | None = None) -> "PrivateKey":
@@ -188,6 +234,32 @@ class PublicKey(_Key):
         return cls._decode_der(data)
 
     @classmethod
+    def load(cls, uri: PathLike, *, libctx: LibContext | None = None,
+             propq: str | None = None) -> "PublicKey":
+        """The first public key at ``uri`` through OSSL_STORE (see
+        :meth:`PrivateKey.load`); a private key or certificate found there gives its
+        public half."""
+        libctx_c, _ = c_args(libctx, propq)
+
+        def convert(info: CData) -> "PublicKey | None":
+            kind = lib.OSSL_STORE_INFO_get_type(info)
+            if kind == lib.OSSL_STORE_INFO_PUBKEY:
+                return cls._in_libctx(lib.OSSL_STORE_INFO_get1_PUBKEY(info), libctx_c)
+            if kind == lib.OSSL_STORE_INFO_PKEY:
+                with PrivateKey._in_libctx(lib.OSSL_STORE_INFO_get1_PKEY(info),
+                                           libctx_c) as key:
+                    return key.public_key()
+            if kind == lib.OSSL_STORE_INFO_CERT:
+                cert = ffi.gc(lib.OSSL_STORE_INFO_get1_CERT(info), lib.X509_free)
+                if cert == ffi.NULL:
+                    raise_openssl("cannot read the certificate at %r" % (uri,))
+                return cls._in_libctx(lib.X509_get_pubkey(cert), libctx_c)
+            return None
+
+        return _store.load(uri, 0, convert, None, libctx, propq, limit=1,
+                           missing="no public key at %r" % (uri,))[0]
+
+    @classmethod
     def from_cryptography(cls, key: PublicKeyTypes) -> "PublicKey":
         """A copy of a ``cryptography`` public key."""
         from cryptography.hazmat.primitives import serialization
@@ -202,9 +274,9 @@ class PublicKey(_Key):
         return serialization.load_der_public_key(self.to_der())
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, PrivateKey):
-            other = other.public_key()
-        if not isinstance(other, PublicKey):
+        # EVP_PKEY_eq compares parameters and public components only: a private key is
+        # compared as it is, never encoded (a provider's key may refuse any export)
+        if not isinstance(other, _Key):
             return NotImplemented
         # keys of different types "fail" to compare and leave errors: not ours to report
         with probe():

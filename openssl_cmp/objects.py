@@ -13,7 +13,7 @@ import hashlib
 import os
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, TypeVar
 
-from openssl_cmp import _bio, _names
+from openssl_cmp import _bio, _names, _store
 from openssl_cmp._asn1 import (asn1_integer_to_int, asn1_string_bytes, asn1_time,
                                int_to_asn1_integer, oid_text)
 from openssl_cmp._ownership import Owned
@@ -21,6 +21,8 @@ from openssl_cmp._typing import CData, PathLike, TextOrBytes
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.errors import Error, probe, raise_openssl
 from openssl_cmp.keys import PrivateKey, PublicKey
+from openssl_cmp.libctx import LibContext
+from openssl_cmp.revocation import RevocationCheck, store_state, update_store
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -200,6 +202,14 @@ class Certificate(Owned):
             return Extensions({})
         return Extensions.from_der(_bio.i2d(lib.i2d_X509_EXTENSIONS, exts, "extensions"))
 
+    @classmethod
+    def load(cls, uri: PathLike, *, libctx: LibContext | None = None,
+             propq: str | None = None) -> "Certificate":
+        """The first certificate at ``uri`` through OSSL_STORE: a file name, a ``file:``
+        URI, or any provider's scheme (``pkcs11:…``); see :mod:`openssl_cmp.store`."""
+        return _store.certificates(cls, uri, libctx, propq, 1,
+                                   "no certificate at %r" % (uri,))[0]
+
     def is_issued_by(self, issuer: "Certificate") -> bool:
         """Name chaining and signature check against ``issuer``'s key."""
         _bio.check_instance(issuer, Certificate, "issuer")
@@ -234,6 +244,183 @@ class CRL(Owned):
     _pem_read = "PEM_read_bio_X509_CRL"
     _pem_write = "PEM_write_bio_X509_CRL"
     _what = "CRL"
+
+    # -- building and reading (MockCA signs its own CRLs; RFC 5280 §5) ---------------------
+    @classmethod
+    def create(cls, issuer: Certificate, signing_key: PrivateKey,
+               revoked: Iterable[tuple[int, datetime.datetime, int | None]] = (), *,
+               number: int = 1, last_update: datetime.datetime | None = None,
+               next_update: datetime.datetime | None = None) -> "CRL":
+        """Sign a v2 CRL as ``issuer`` (its key ``signing_key``): ``revoked`` holds
+        ``(serial, revocation time, CRLReason or None)``; the CRL carries cRLNumber
+        ``number`` and authorityKeyIdentifier.  ``last_update`` defaults to now,
+        ``next_update`` to a day later."""
+        _bio.check_instance(issuer, Certificate, "issuer")
+        _bio.check_instance(signing_key, PrivateKey, "signing_key")
+        if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+            raise ValueError("number must be an int >= 0")
+        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        this = _crl_time_der(last_update or now, "last_update")
+        nxt = _crl_time_der(next_update or (last_update or now) + datetime.timedelta(days=1),
+                            "next_update")
+        entries: list[tuple[CData, bytes, int | None]] = []
+        for entry in revoked:
+            if not (isinstance(entry, tuple) and len(entry) == 3):
+                raise TypeError("revoked entries must be (serial, datetime, reason)")
+            serial, when, reason = entry
+            if reason is not None and (isinstance(reason, bool) or not isinstance(reason, int)
+                                       or not 0 <= reason <= 10 or reason == 7):
+                raise ValueError("reason must be a CRLReason 0..10 (not 7) or None")
+            entries.append((serial, _crl_time_der(when, "revocation time"), reason))
+        issuer_ptr, key_ptr = issuer.ptr, signing_key.ptr  # held until the CRL is signed
+        digest = _digest_for(signing_key)
+        crl = cls._owned(lib.X509_CRL_new())
+        try:
+            x = crl.ptr
+            times = [_bio.d2i(lib.d2i_ASN1_TIME, this, "time")[0],
+                     _bio.d2i(lib.d2i_ASN1_TIME, nxt, "time")[0]]
+            try:
+                ok = (lib.X509_CRL_set_version(x, 1) == 1
+                      and lib.X509_CRL_set_issuer_name(
+                          x, lib.X509_get_subject_name(issuer_ptr)) == 1
+                      and lib.X509_CRL_set1_lastUpdate(x, times[0]) == 1
+                      and lib.X509_CRL_set1_nextUpdate(x, times[1]) == 1)
+            finally:
+                for t in times:
+                    lib.ASN1_TIME_free(t)
+            if not ok:
+                raise_openssl("cannot build CRL")
+            for serial, when_der, reason in entries:
+                _crl_add_revoked(x, serial, when_der, reason)
+            lib.X509_CRL_sort(x)
+            crl_number = int_to_asn1_integer(number)
+            try:
+                if lib.X509_CRL_add1_ext_i2d(x, lib.NID_crl_number, crl_number, 0, 0) != 1:
+                    raise_openssl("cannot add cRLNumber")
+            finally:
+                lib.ASN1_INTEGER_free(crl_number)
+            v3 = ffi.new("X509V3_CTX *")
+            lib.X509V3_set_ctx(v3, issuer_ptr, ffi.NULL, ffi.NULL, x, 0)
+            ext = lib.X509V3_EXT_nconf(ffi.NULL, v3, b"authorityKeyIdentifier", b"keyid")
+            if ext == ffi.NULL or lib.X509_CRL_add_ext(x, ext, -1) != 1:
+                lib.X509_EXTENSION_free(ext)
+                raise_openssl("cannot add authorityKeyIdentifier")
+            lib.X509_EXTENSION_free(ext)
+            if lib.X509_CRL_sign(x, key_ptr, digest) <= 0:
+                raise_openssl("cannot sign CRL")
+        except BaseException:
+            crl.close()
+            raise
+        return crl
+
+    @property
+    def issuer(self) -> "Name":
+        """The issuer name (a copy)."""
+        ptr = self.ptr
+        return Name._copied(lib.X509_CRL_get_issuer(ptr))
+
+    @property
+    def last_update(self) -> datetime.datetime:
+        """thisUpdate (an aware UTC datetime)."""
+        ptr = self.ptr
+        return asn1_time(lib.X509_CRL_get0_lastUpdate(ptr))
+
+    @property
+    def next_update(self) -> datetime.datetime | None:
+        """nextUpdate, or None when absent."""
+        ptr = self.ptr
+        t = lib.X509_CRL_get0_nextUpdate(ptr)
+        return None if t == ffi.NULL else asn1_time(t)
+
+    @property
+    def number(self) -> int | None:
+        """The cRLNumber extension, or None."""
+        ptr = self.ptr
+        with probe():  # absent or unreadable: both mean "no number"
+            value = lib.X509_CRL_get_ext_d2i(ptr, lib.NID_crl_number, ffi.NULL, ffi.NULL)
+        if value == ffi.NULL:
+            return None
+        try:
+            return asn1_integer_to_int(ffi.cast("ASN1_INTEGER *", value))
+        finally:
+            lib.ASN1_INTEGER_free(ffi.cast("ASN1_INTEGER *", value))
+
+    def revoked(self) -> list[tuple[int, datetime.datetime, int | None]]:
+        """The entries: ``(serial, revocation time, CRLReason or None)``."""
+        ptr = self.ptr
+        sk = lib.X509_CRL_get_REVOKED(ptr)
+        out: list[tuple[int, datetime.datetime, int | None]] = []
+        if sk == ffi.NULL:
+            return out
+        for i in range(lib.sk_X509_REVOKED_num(sk)):
+            rev = lib.sk_X509_REVOKED_value(sk, i)
+            reason: int | None = None
+            with probe():  # absent or unreadable: no reason
+                enum = lib.X509_REVOKED_get_ext_d2i(rev, lib.NID_crl_reason, ffi.NULL,
+                                                    ffi.NULL)
+            if enum != ffi.NULL:
+                reason = int(lib.ASN1_ENUMERATED_get(ffi.cast("ASN1_ENUMERATED *", enum)))
+                lib.ASN1_ENUMERATED_free(ffi.cast("ASN1_ENUMERATED *", enum))
+            out.append((asn1_integer_to_int(lib.X509_REVOKED_get0_serialNumber(rev)),
+                        asn1_time(lib.X509_REVOKED_get0_revocationDate(rev)), reason))
+        return out
+
+    def is_signed_by(self, issuer: Certificate) -> bool:
+        """Whether ``issuer``'s key verifies the CRL's signature and names match."""
+        _bio.check_instance(issuer, Certificate, "issuer")
+        ptr, issuer_ptr = self.ptr, issuer.ptr
+        if lib.X509_NAME_cmp(lib.X509_CRL_get_issuer(ptr),
+                             lib.X509_get_subject_name(issuer_ptr)) != 0:
+            return False
+        with probe():  # a bad signature is an answer, not an error
+            ok: bool = lib.X509_CRL_verify(ptr, lib.X509_get0_pubkey(issuer_ptr)) == 1
+        return ok
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CRL):
+            return NotImplemented
+        return self.to_der() == other.to_der()
+
+    def __hash__(self) -> int:
+        return hash(self.to_der())
+
+    def _repr_detail(self) -> str:
+        return "issuer=%r entries=%d" % (str(self.issuer), len(self.revoked()))
+
+
+def _crl_time_der(when: datetime.datetime, what: str) -> bytes:
+    """RFC 5280 Time: UTCTime through 2049, GeneralizedTime after (DER, seconds, Z)."""
+    if not isinstance(when, datetime.datetime):
+        raise TypeError("%s must be a datetime" % what)
+    if when.tzinfo is None:
+        raise ValueError("%s must be timezone-aware" % what)
+    utc = when.astimezone(datetime.timezone.utc)
+    if utc.year < 2050:
+        text, tag = utc.strftime("%y%m%d%H%M%SZ"), 0x17
+    else:
+        text, tag = utc.strftime("%Y%m%d%H%M%SZ"), 0x18
+    return bytes((tag, len(text))) + text.encode("ascii")
+
+
+def _crl_add_revoked(crl: CData, serial: object, when_der: bytes, reason: int | None) -> None:
+    """Add one X509_REVOKED to the CRL being built (freed here unless added)."""
+    number = int_to_asn1_integer(serial)  # type: ignore[arg-type]  # checked there
+    when = _bio.d2i(lib.d2i_ASN1_TIME, when_der, "time")[0]
+    rev = lib.X509_REVOKED_new()
+    try:
+        ok = (rev != ffi.NULL and lib.X509_REVOKED_set_serialNumber(rev, number) == 1
+              and lib.X509_REVOKED_set_revocationDate(rev, when) == 1)
+        if ok and reason is not None:
+            enum = lib.ASN1_ENUMERATED_new()
+            ok = (enum != ffi.NULL and lib.ASN1_ENUMERATED_set(enum, reason) == 1
+                  and lib.X509_REVOKED_add1_ext_i2d(rev, lib.NID_crl_reason, enum, 0, 0) == 1)
+            lib.ASN1_ENUMERATED_free(enum)
+        if not ok or lib.X509_CRL_add0_revoked(crl, rev) != 1:  # consumes rev on success
+            lib.X509_REVOKED_free(rev)
+            raise_openssl("cannot add a revoked certificate to the CRL")
+    finally:
+        lib.ASN1_INTEGER_free(number)
+        lib.ASN1_TIME_free(when)
 
 
 class Name(Owned):
@@ -456,14 +643,26 @@ def as_general_name(value: GeneralName | str, what: str = "subject alt name") ->
 
 
 class TrustStore(Owned):
-    """An ``X509_STORE`` of trust anchors (and CRLs).  Shared by reference: a context that
-    was given this store sees later additions."""
+    """An ``X509_STORE`` of trust anchors (and CRLs), with the parameters of the path
+    verification done with it.  Shared by reference: a context that was given this store
+    sees later additions and changes.
+
+    ``TrustStore(certs=(), *, flags=0, verify_time=None, purpose=None, partial_chain=None,
+    depth=None, check_crls=None, crls=(), revocation=None)``: each keyword sets the property
+    of the same name; None leaves OpenSSL's default (or what ``flags`` says).  Everything is
+    checked before the store is made."""
 
     __slots__ = ()
     _free = "X509_STORE_free"
     _up_ref = "X509_STORE_up_ref"
 
-    def __init__(self, certs: Iterable[Certificate] = (), *, flags: int = 0) -> None:
+    _CHECK_CRLS = ("none", "leaf", "all")
+
+    def __init__(self, certs: Iterable[Certificate] = (), *, flags: int = 0,
+                 verify_time: datetime.datetime | None = None, purpose: str | None = None,
+                 partial_chain: bool | None = None, depth: int | None = None,
+                 check_crls: str | None = None, crls: Iterable[CRL] = (),
+                 revocation: RevocationCheck | None = None) -> None:
         certs = list(certs)
         for cert in certs:
             _bio.check_instance(cert, Certificate, "trusted certificate")
@@ -471,14 +670,44 @@ class TrustStore(Owned):
             raise TypeError("flags must be int")
         if not 0 <= flags < 1 << 63:
             raise ValueError("flags out of range")
+        crls = list(crls)
+        for crl in crls:
+            _bio.check_instance(crl, CRL, "crl")
+        time_c = None if verify_time is None else self._time_arg(verify_time)
+        purpose_id = None if purpose is None else self._purpose_arg(purpose)
+        if partial_chain is not None and not isinstance(partial_chain, bool):
+            raise TypeError("partial_chain must be bool or None")
+        if depth is not None:
+            self._depth_arg(depth)
+        if check_crls is not None:
+            self._check_crls_arg(check_crls)
+        if revocation is not None:
+            _bio.check_instance(revocation, RevocationCheck, "revocation")
         ptr = lib.X509_STORE_new()
         if ptr == ffi.NULL:
             raise_openssl("cannot create X509_STORE")
         self._ptr = ffi.gc(ptr, lib.X509_STORE_free)
+        # says why a verification failed (on the error queue and for the error hint)
+        lib.ocmp_store_install_verify_cb(ptr)
         if flags:
             self.set_flags(flags)
+        param = lib.X509_STORE_get0_param(ptr)
+        if time_c is not None:
+            lib.X509_VERIFY_PARAM_set_time(param, time_c)
+        if purpose_id is not None:
+            self._set_purpose(purpose_id, purpose)
+        if partial_chain is not None:
+            self.partial_chain = partial_chain
+        if depth is not None:
+            lib.X509_VERIFY_PARAM_set_depth(param, depth)
+        if check_crls is not None:
+            self.check_crls = check_crls
         for cert in certs:
             self.add(cert)
+        for crl in crls:
+            self.add_crl(crl)
+        if revocation is not None:
+            self.revocation = revocation
 
     @classmethod
     def from_file(cls, path: PathLike) -> "TrustStore":
@@ -523,6 +752,173 @@ class TrustStore(Owned):
 
     def _repr_detail(self) -> str:
         return "%d certs" % len(self)
+
+    # -- verification parameters (X509_VERIFY_PARAM of the store) -------------------------
+    @staticmethod
+    def _time_arg(when: object) -> int:
+        if not isinstance(when, datetime.datetime):
+            raise TypeError("verify_time must be a datetime or None, not %s"
+                            % type(when).__name__)
+        if when.tzinfo is None or when.utcoffset() is None:
+            raise ValueError("verify_time must be timezone-aware (e.g. tzinfo=timezone.utc)")
+        stamp = int(when.timestamp())
+        if not -(1 << 40) < stamp < 1 << 40:
+            raise ValueError("verify_time out of range")
+        return stamp
+
+    @staticmethod
+    def _purpose_arg(purpose: object) -> int:
+        if not isinstance(purpose, str):
+            raise TypeError("purpose must be str or None, not %s" % type(purpose).__name__)
+        if not purpose.isascii() or not purpose.isalnum():
+            raise ValueError("purpose must be a short name such as 'sslserver' or 'any'")
+        index = lib.X509_PURPOSE_get_by_sname(purpose.encode())
+        if index < 0:
+            raise ValueError("unknown purpose %r (e.g. 'sslclient', 'sslserver', "
+                             "'smimesign', 'crlsign', 'ocsphelper', 'any')" % purpose)
+        return int(lib.X509_PURPOSE_get_id(lib.X509_PURPOSE_get0(index)))
+
+    @staticmethod
+    def _depth_arg(depth: object) -> int:
+        if isinstance(depth, bool) or not isinstance(depth, int):
+            raise TypeError("depth must be int or None, not %s" % type(depth).__name__)
+        if not 0 <= depth <= 100:
+            raise ValueError("depth must be 0..100 (None: no limit)")
+        return depth
+
+    @classmethod
+    def _check_crls_arg(cls, value: object) -> str:
+        if not isinstance(value, str):
+            raise TypeError("check_crls must be 'none', 'leaf' or 'all'")
+        if value not in cls._CHECK_CRLS:
+            raise ValueError("check_crls must be 'none', 'leaf' or 'all', not %r" % value)
+        return value
+
+    def _flags(self) -> int:
+        return int(lib.X509_VERIFY_PARAM_get_flags(lib.X509_STORE_get0_param(self.ptr)))
+
+    def _set_flag(self, flag: int, on: bool) -> None:
+        param = lib.X509_STORE_get0_param(self.ptr)
+        set_or_clear = lib.X509_VERIFY_PARAM_set_flags if on \
+            else lib.X509_VERIFY_PARAM_clear_flags
+        if set_or_clear(param, flag) != 1:
+            raise_openssl("cannot change trust store flags")
+
+    @property
+    def verify_time(self) -> datetime.datetime | None:
+        """The time certificates are checked at (UTC), or None for "now"
+        (``X509_VERIFY_PARAM_set_time``, which sets ``X509_V_FLAG_USE_CHECK_TIME``)."""
+        if not self._flags() & lib.X509_V_FLAG_USE_CHECK_TIME:
+            return None
+        stamp = lib.X509_VERIFY_PARAM_get_time(lib.X509_STORE_get0_param(self.ptr))
+        return datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc)
+
+    @verify_time.setter
+    def verify_time(self, when: datetime.datetime | None) -> None:
+        if when is None:
+            self._set_flag(lib.X509_V_FLAG_USE_CHECK_TIME, False)
+            return
+        stamp = self._time_arg(when)
+        lib.X509_VERIFY_PARAM_set_time(lib.X509_STORE_get0_param(self.ptr), stamp)
+
+    @property
+    def purpose(self) -> str | None:
+        """The purpose every certificate of the path must fit (``X509_PURPOSE`` short name,
+        e.g. ``"sslserver"``, ``"any"``), or None (no purpose check).  OpenSSL 3.0 cannot
+        unset a purpose: setting None then selects ``"any"``, which checks nothing."""
+        state = store_state(self.ptr)
+        return None if state is None else state.purpose
+
+    @purpose.setter
+    def purpose(self, purpose: str | None) -> None:
+        if purpose is None:
+            if self.purpose is None:
+                return
+            self._set_purpose(self._purpose_arg("any"), None)
+            return
+        self._set_purpose(self._purpose_arg(purpose), purpose)
+
+    def _set_purpose(self, purpose_id: int, name: str | None) -> None:
+        state = store_state(self.ptr, create=True)
+        assert state is not None
+        if lib.X509_VERIFY_PARAM_set_purpose(lib.X509_STORE_get0_param(self.ptr),
+                                             purpose_id) != 1:
+            raise_openssl("cannot set the verification purpose")
+        state.purpose = name
+
+    @property
+    def partial_chain(self) -> bool:
+        """Accept a path that ends at any certificate of the store, not only at a
+        self-signed root (``X509_V_FLAG_PARTIAL_CHAIN``): trust an intermediate CA."""
+        return bool(self._flags() & lib.X509_V_FLAG_PARTIAL_CHAIN)
+
+    @partial_chain.setter
+    def partial_chain(self, on: bool) -> None:
+        if not isinstance(on, bool):
+            raise TypeError("partial_chain must be bool")
+        self._set_flag(lib.X509_V_FLAG_PARTIAL_CHAIN, on)
+
+    @property
+    def depth(self) -> int | None:
+        """The most intermediate CA certificates a path may have, or None (no limit)."""
+        depth = lib.X509_VERIFY_PARAM_get_depth(lib.X509_STORE_get0_param(self.ptr))
+        return None if depth < 0 else int(depth)
+
+    @depth.setter
+    def depth(self, depth: int | None) -> None:
+        value = -1 if depth is None else self._depth_arg(depth)
+        lib.X509_VERIFY_PARAM_set_depth(lib.X509_STORE_get0_param(self.ptr), value)
+
+    @property
+    def check_crls(self) -> str:
+        """Which certificates must not be revoked by a CRL: ``"none"``, ``"leaf"``
+        (``X509_V_FLAG_CRL_CHECK``: the certificate verified, e.g. the CMP server's) or
+        ``"all"`` (plus ``X509_V_FLAG_CRL_CHECK_ALL``: every certificate of the path).  With
+        CRL checking on, a certificate without a CRL for it is refused ("unable to get
+        certificate CRL")."""
+        flags = self._flags()
+        if not flags & lib.X509_V_FLAG_CRL_CHECK:
+            return "none"
+        return "all" if flags & lib.X509_V_FLAG_CRL_CHECK_ALL else "leaf"
+
+    @check_crls.setter
+    def check_crls(self, value: str) -> None:
+        value = self._check_crls_arg(value)
+        self._set_flag(lib.X509_V_FLAG_CRL_CHECK, value != "none")
+        self._set_flag(lib.X509_V_FLAG_CRL_CHECK_ALL, value == "all")
+
+    @property
+    def crls(self) -> list[CRL]:
+        """The CRLs in the store (new references)."""
+        ptr = self.ptr
+        objects = lib.X509_STORE_get0_objects(ptr)
+        found = []
+        for i in range(lib.sk_X509_OBJECT_num(objects)):
+            obj = lib.sk_X509_OBJECT_value(objects, i)
+            if lib.X509_OBJECT_get_type(obj) == lib.X509_LU_CRL:
+                found.append(CRL._borrowed(lib.X509_OBJECT_get0_X509_CRL(obj)))
+        return found
+
+    @property
+    def revocation(self) -> RevocationCheck | None:
+        """Revocation information beyond the store's CRLs: CRLs from the distribution point
+        and OCSP (see :class:`openssl_cmp.revocation.RevocationCheck`), or None.  Setting
+        one with ``use_cdp`` turns ``check_crls`` from "none" to "leaf"."""
+        state = store_state(self.ptr)
+        return None if state is None else state.revocation
+
+    @revocation.setter
+    def revocation(self, check: RevocationCheck | None) -> None:
+        if check is not None:
+            _bio.check_instance(check, RevocationCheck, "revocation")
+        ptr = self.ptr
+        state = store_state(ptr, create=check is not None)
+        if state is None:
+            return
+        state.revocation = check
+        update_store(ptr, state)
+        if check is not None and check.use_cdp and self.check_crls == "none":
+            self.check_crls = "leaf"
 
 
 def list_from_stack(cls: type[_O], sk: CData, owned: bool, kind: str) -> list[_O]:

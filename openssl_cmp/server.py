@@ -41,27 +41,33 @@ from threading import get_ident
 from typing import (TYPE_CHECKING, Any, Callable, Iterable, List, NoReturn, Optional, Tuple,
                     TypeVar, Union, cast)
 
-from openssl_cmp import _bio, _der, callbacks
+from openssl_cmp import _bio, _der, _pbm, _server_errors, _signer, callbacks
+from openssl_cmp._header_checks import (CheckFailure, ServerChecks, check_cert_conf,
+                                        check_request)
 from openssl_cmp._asn1 import asn1_integer_to_int, asn1_string_bytes
 from openssl_cmp._ownership import end_view, lend
 from openssl_cmp._typing import CData
 from openssl_cmp._boundary import boundary_of
-from openssl_cmp.binding import ffi, lib
+from openssl_cmp.binding import ffi, has, lib
 from openssl_cmp._bio import check_instance as _check_instance
 from openssl_cmp.context import Context
 from openssl_cmp.enums import BodyType, FailInfo, Option, PKIStatus
-from openssl_cmp.errors import OpenSSLError, probe, raise_openssl
+from openssl_cmp.errors import OpenSSLError, probe, raise_openssl, require
+from openssl_cmp.libctx import LibContext
+from openssl_cmp.keys import PrivateKey
 from openssl_cmp.message import ITAV, CertRequest, Message, StatusInfo, itavs_from_stack
 from openssl_cmp.objects import CSR, Certificate, Name
 
-__all__ = ["Server", "ServerContext", "CertResponse", "RejectRequest"]
+__all__ = ["Server", "ServerContext", "CertResponse", "RejectRequest", "ServerChecks"]
 
 if TYPE_CHECKING:  # types only (http is imported on demand: see serve_http)
     import ssl
 
     from typing_extensions import TypedDict, Unpack
 
+    from openssl_cmp.asgi import ASGIApp
     from openssl_cmp.http import HTTPServing
+    from openssl_cmp.wsgi import WSGIApp
     from openssl_cmp.tls import TLS
 
 # The handlers' signatures (a ``Server`` subclass overrides the methods of the same names;
@@ -79,6 +85,8 @@ CertConfHandler = Callable[[Message, int, bytes, Optional[StatusInfo]], bool]
 """``handle_cert_conf(request, cert_req_id, cert_hash, status) -> bool``."""
 PollReqHandler = Callable[[Message, int], Tuple[Optional[Message], int]]
 """``handle_poll_req(request, cert_req_id) -> (request Message or None, check_after)``."""
+DelayHook = Callable[[Message], Optional[int]]
+"""``delay(request) -> check_after seconds, or None to answer now`` (OpenSSL 3.3+)."""
 
 if TYPE_CHECKING:
     class _Handlers(TypedDict, total=False):
@@ -90,6 +98,7 @@ if TYPE_CHECKING:
         handle_error: ErrorHandler
         handle_cert_conf: CertConfHandler
         handle_poll_req: PollReqHandler
+        delay: DelayHook
 
     class _ServeOptions(TypedDict, total=False):
         """The keywords of ``Server.serve_http()`` (see ``HTTPServing``)."""
@@ -113,29 +122,57 @@ _CLOSING = (BodyType.PKICONF, BodyType.RP, BodyType.GENP, BodyType.ERROR)
 _CERT_RESPONSES = (BodyType.IP, BodyType.CP, BodyType.KUP)
 
 
+_FOLLOW_UPS = {
+    body: "unexpected %s: no open transaction with this transactionID in this server "
+          "process (RFC 9483 3.5; all messages of a transaction must reach the process that "
+          "answered its first one)" % name
+    for body, name in ((BodyType.CERTCONF, "certconf"), (BodyType.POLLREQ, "pollreq"))}
+
+
 class RejectRequest(Exception):
     """Raise from a handler to answer with a CMP error message carrying ``text``.
 
     Unlike any other exception it is not re-raised to the caller: it is the handler's way of
-    saying no (the client sees ``CMPError`` with the text in its error details)."""
+    saying no (the client sees ``CMPError`` with the text in its error details).
+    ``fail_info`` is the failInfo of the answer (default badRequest); it is applied to the
+    answers of ``process()`` and ``serve_http()`` (an attached client's C fast path answers
+    with OpenSSL's badRequest)."""
+
+    fail_info: FailInfo
+
+    def __init__(self, *args: object, fail_info: FailInfo | int = FailInfo.BAD_REQUEST) -> None:
+        super().__init__(*args)
+        if isinstance(fail_info, bool) or not isinstance(fail_info, int):
+            raise TypeError("fail_info must be a FailInfo")
+        self.fail_info = FailInfo(fail_info)
 
 
 class CertResponse:
     """What ``handle_cert_request`` returns: a status and, when accepted, the certificate
-    (plus optional chain and CA certificates)."""
+    (plus optional chain and CA certificates).
 
-    __slots__ = ("status", "cert", "chain", "ca_pubs")
+    ``private_key``: the key the CA generated for a request asking for central key
+    generation (RFC 9483 §4.1.6, ``crm.central_keygen_requested``); the server core
+    encrypts it for the client.  OpenSSL 3.5+: on older releases the request is answered
+    with an error and the call that drove the server raises ``UnsupportedError``."""
+
+    __slots__ = ("status", "cert", "chain", "ca_pubs", "private_key")
 
     status: StatusInfo
     cert: Certificate | None
     chain: list[Certificate]
     ca_pubs: list[Certificate]
+    private_key: PrivateKey | None
 
     def __init__(self, status: StatusInfo, cert: Certificate | None = None,
                  chain: Iterable[Certificate] = (),
-                 ca_pubs: Iterable[Certificate] = ()) -> None:
+                 ca_pubs: Iterable[Certificate] = (), *,
+                 private_key: PrivateKey | None = None) -> None:
         _check_instance(status, StatusInfo, "status")
         _check_instance(cert, Certificate, "cert", allow_none=True)
+        _check_instance(private_key, PrivateKey, "private_key", allow_none=True)
+        if private_key is not None and cert is None:
+            raise ValueError("a centrally generated private_key goes with its certificate")
         self.chain = list(chain)
         self.ca_pubs = list(ca_pubs)
         for c in self.chain + self.ca_pubs:
@@ -144,12 +181,16 @@ class CertResponse:
             raise ValueError("an accepted CertResponse needs a certificate")
         self.status = status
         self.cert = cert
+        self.private_key = private_key
 
     @classmethod
     def accepted(cls, cert: Certificate, chain: Iterable[Certificate] = (),
-                 ca_pubs: Iterable[Certificate] = ()) -> "CertResponse":
-        """Status accepted, with the new certificate."""
-        return cls(StatusInfo(PKIStatus.ACCEPTED), cert, chain, ca_pubs)
+                 ca_pubs: Iterable[Certificate] = (), *,
+                 private_key: PrivateKey | None = None) -> "CertResponse":
+        """Status accepted, with the new certificate (and, for central key generation, its
+        private key)."""
+        return cls(StatusInfo(PKIStatus.ACCEPTED), cert, chain, ca_pubs,
+                   private_key=private_key)
 
     @classmethod
     def rejected(cls, fail_info: FailInfo | int = 0,
@@ -164,6 +205,24 @@ class CertResponse:
 
     def __repr__(self) -> str:
         return "CertResponse(%r, cert=%r)" % (self.status, self.cert)
+
+
+class _Request(Message):
+    """The request a handler receives: a :class:`Message` view (see the trampolines) with
+    what the server established about it (``validated_signer`` is Message's own)."""
+
+    __slots__ = ("_from_ra",)
+
+    _from_ra: bool
+
+    @property
+    def from_ra(self) -> bool:
+        """The request is signed by one of the server's ``ra_certs``: an RA acting for
+        others (RFC 9483 §5.2)."""
+        return bool(getattr(self, "_from_ra", False))
+
+
+_Request.__name__ = _Request.__qualname__ = "Message"  # what users see: a Message
 
 
 _NOT_REPLAYED = ("server.ctx is the template of the server's workers and never runs a "
@@ -415,7 +474,8 @@ class _Worker:
 
     __slots__ = ("server_ref", "srv", "ctx", "tid", "last_used", "polling", "refused",
                  "busy", "pooled", "client", "mutex", "c_depth", "c_thread", "pending",
-                 "misconfigured", "__weakref__")
+                 "misconfigured", "rejection", "credentials", "signer_der", "signer",
+                 "scratch", "delayed", "__weakref__")
 
     server_ref: weakref.ref[Server]
     srv: CData
@@ -432,6 +492,12 @@ class _Worker:
     c_thread: int | None
     pending: list[Callable[[_Worker], None]]
     misconfigured: bool
+    rejection: FailInfo | None
+    credentials: tuple[Any, ...] | None
+    signer_der: bytes | None
+    signer: Certificate | None
+    scratch: _signer.Scratch | None
+    delayed: Message | None
 
     def __init__(self, server: Server, handle: list[CData]) -> None:
         """``handle`` is ``ffi.new_handle(self)``'s slot: the Server keeps the handle (and so
@@ -444,6 +510,10 @@ class _Worker:
         handle.append(ffi.new_handle(self))
         if lib.OSSL_CMP_SRV_CTX_init(ptr, handle[0], *server._c_callbacks()) != 1:
             raise_openssl("cannot initialise OSSL_CMP_SRV_CTX")
+        if server._has("delay") and lib.OSSL_CMP_SRV_CTX_init_trans(
+                ptr, lib.ocmp_srv_delayed_delivery_cb,
+                lib.ocmp_srv_clean_transaction_cb) != 1:  # (3.3+: checked by Server())
+            raise_openssl("cannot initialise delayed delivery")
         # the inner context lives as long as the SRV_CTX, which the wrapper keeps alive
         self.ctx = Context._wrap_borrowed(lib.OSSL_CMP_SRV_CTX_get0_cmp_ctx(ptr), self.srv)
         self.tid = None
@@ -458,6 +528,12 @@ class _Worker:
         self.c_thread = None  # the thread making them
         self.pending = []  # configuration changes queued until the C call returns
         self.misconfigured = False  # a change failed: never reused
+        self.rejection = None  # failInfo of a handler's refusal in the call in progress
+        self.credentials = None  # how the transaction's certificate request was protected
+        self.signer_der = None  # the certificate that validated it
+        self.signer = None  # the last validated signer of the transaction (OpenSSL < 3.2)
+        self.scratch = None  # for finding it (OpenSSL < 3.2), made on first use
+        self.delayed = None  # the request whose delivery is delayed (OpenSSL 3.3+)
         server.ctx._replay_onto(self.ctx)
         for name, value in server._options.items():
             server._set_flag(self, name, value)
@@ -473,6 +549,10 @@ class _Worker:
                 _flush(self)
             self.tid = tid
             self.refused = False
+            self.credentials = None
+            self.signer_der = None
+            self.signer = None
+            self.delayed = None
             self.ctx.reinit()  # also drops the certificates kept for the cached sender cert
             self.ctx.untrusted = untrusted
 
@@ -570,6 +650,69 @@ def _sender_identity(request: Message) -> tuple[bytes, bytes | None]:
         return b"", None  # (an OpenSSLError took the queue with it: nothing is left)
 
 
+def _header_fields(request: Message) -> dict[str, Any] | None:
+    """The PKIHeader fields of a request (``_der.pkiheader``), or None if unreadable (the
+    server core then answers it)."""
+    try:
+        return request._header()
+    except (ValueError, OpenSSLError):  # (an OpenSSLError took the queue with it)
+        return None
+
+
+def _credentials(fields: dict[str, Any]) -> tuple[Any, ...]:
+    """How a request is protected, for comparing a certConf with its request: the MAC
+    reference, or the signer as the header names it (sender, senderKID)."""
+    oid = _pbm.protection_oid(fields.get("protection_alg"))
+    if oid is None:
+        return ("none",)
+    if oid == _pbm.PBM_OID:
+        return ("mac", fields.get("sender_kid"))
+    return ("signature", fields["sender"], fields.get("sender_kid"))
+
+
+def _looked_up(lookup: Callable[[bytes], bytes | None], kid: bytes | None) -> bytes | None:
+    """``lookup(kid)`` validated (None for a request without senderKID)."""
+    if kid is None:
+        return None
+    secret = lookup(kid)
+    if secret is None:
+        return None
+    if not isinstance(secret, (bytes, bytearray)) or not secret:
+        raise TypeError("secret_lookup must return non-empty bytes or None, not %r"
+                        % type(secret).__name__)
+    return bytes(secret)
+
+
+class _Protection:
+    """What the answer to a MAC-protected request is protected with: the client's own
+    secret (``secret_lookup``) and the request's MAC family at SHA-256 or better."""
+
+    __slots__ = ("secret", "nids")
+
+    def __init__(self, secret: bytes | None, nids: tuple[int, int] | None) -> None:
+        self.secret = secret
+        self.nids = nids
+
+    def apply(self, ptr: CData) -> None:
+        """Set on a worker's inner context (before the core runs)."""
+        ok = 1
+        if self.secret is not None:
+            ok &= lib.OSSL_CMP_CTX_set1_secretValue(ptr, self.secret, len(self.secret))
+        if self.nids is not None:
+            ok &= lib.OSSL_CMP_CTX_set_option(ptr, Option.OWF_ALGNID, self.nids[0])
+            ok &= lib.OSSL_CMP_CTX_set_option(ptr, Option.MAC_ALGNID, self.nids[1])
+        if ok != 1:
+            raise_openssl("cannot set the protection of the response")
+
+    def adjust(self, ctx: Context) -> None:
+        """Set on the scratch context that protects an error message."""
+        if self.secret is not None:
+            ctx.secret_value = self.secret
+        if self.nids is not None:
+            ctx.set_option(Option.OWF_ALGNID, self.nids[0])
+            ctx.set_option(Option.MAC_ALGNID, self.nids[1])
+
+
 _N = TypeVar("_N", int, float)
 
 
@@ -626,18 +769,20 @@ class Server:
         self._max_transactions_per_client = _check_limit("max_transactions_per_client",
                                                          value, int, 1)
 
-    def __init__(self, libctx: CData = None, propq: str | None = None, *,
+    def __init__(self, libctx: LibContext | CData = None, propq: str | None = None, *,
                  transaction_timeout: float | None = None,
                  max_open_transactions: int | None = None,
                  max_transactions_per_client: int | None = None,
                  **handlers: Unpack[_Handlers]) -> None:
         for name, fn in handlers.items():
-            if name not in HANDLERS:
-                raise TypeError("unknown handler %r (expected one of %s)"
+            if name not in HANDLERS and name != "delay":
+                raise TypeError("unknown handler %r (expected one of %s, delay)"
                                 % (name, ", ".join(HANDLERS)))
             if not callable(fn):
                 raise TypeError("%s must be callable" % name)
             setattr(self, name, fn)
+        if self._has("delay"):  # before any worker exists: no half-built server
+            require("OSSL_CMP_SRV_CTX_init_trans", "delayed delivery (Server.delay)")
         if propq is not None and not isinstance(propq, str):
             raise TypeError("propq must be str or None")
         for name, value in (("transaction_timeout", transaction_timeout),
@@ -645,6 +790,8 @@ class Server:
                             ("max_transactions_per_client", max_transactions_per_client)):
             if value is not None:
                 setattr(self, name, value)
+        if isinstance(libctx, LibContext):  # its ffi.gc pointer keeps the C context alive
+            libctx = libctx.ptr
         self._libctx_c: CData = ffi.NULL if libctx is None else libctx
         self._propq_c: CData = ffi.NULL if propq is None else ffi.new("char[]", propq.encode())
         self._pool_lock = threading.RLock()
@@ -664,6 +811,57 @@ class Server:
                          "accept_raverified": False, "send_unprotected_errors": False}
         self.ctx: ServerContext = ServerContext(self, libctx, propq)
         """The template :class:`ServerContext` of the workers."""
+        self._checks = ServerChecks()
+        self._ra_certs: list[Certificate] = []
+        self._ra_ders: frozenset[bytes] = frozenset()
+        self._secret_lookup: Callable[[bytes], bytes | None] | None = None
+
+    # -- RFC 9483 ---------------------------------------------------------------------------
+    @property
+    def checks(self) -> ServerChecks:
+        """The header checks run before the server core (see :class:`ServerChecks`); all on
+        by default.  Assign a new ``ServerChecks`` or change its attributes."""
+        return self._checks
+
+    @checks.setter
+    def checks(self, value: ServerChecks) -> None:
+        _check_instance(value, ServerChecks, "checks")
+        self._checks = value
+
+    @property
+    def ra_certs(self) -> list[Certificate]:
+        """Certificates of the RAs allowed to act for others: a request whose signature
+        OpenSSL validated with one of them has ``request.from_ra`` True (a copy; assign a
+        new list to change it)."""
+        return list(self._ra_certs)
+
+    @ra_certs.setter
+    def ra_certs(self, certs: Iterable[Certificate]) -> None:
+        certs = list(certs)
+        for cert in certs:
+            _check_instance(cert, Certificate, "ra_certs item")
+        ders = frozenset(cert.to_der() for cert in certs)
+        self._ra_certs, self._ra_ders = certs, ders
+
+    def is_ra(self, cert: Certificate | None) -> bool:
+        """``cert`` is one of :attr:`ra_certs`."""
+        _check_instance(cert, Certificate, "cert", allow_none=True)
+        return cert is not None and cert.to_der() in self._ra_ders
+
+    @property
+    def secret_lookup(self) -> Callable[[bytes], bytes | None] | None:
+        """Per-client PBM secrets: ``lookup(sender_kid) -> secret or None``.  For a
+        MAC-protected request the secret of its senderKID is used to verify it and to
+        protect the answer; an unknown senderKID is refused with badMessageCheck before the
+        server core sees the request.  None (default): ``server.ctx.secret_value`` for
+        all.  Applies to ``process()`` and ``serve_http()``."""
+        return self._secret_lookup
+
+    @secret_lookup.setter
+    def secret_lookup(self, lookup: Callable[[bytes], bytes | None] | None) -> None:
+        if lookup is not None and not callable(lookup):
+            raise TypeError("secret_lookup must be callable or None")
+        self._secret_lookup = lookup
 
     # -- handlers (defaults: not supported) -----------------------------------------------
     def handle_cert_request(self, request: Message, cert_req_id: int,
@@ -701,6 +899,20 @@ class Server:
         ``(original request, 0)`` to hand that request to ``handle_cert_request``."""
         raise NotImplementedError
 
+    def delay(self, request: Message) -> int | None:
+        """Delayed delivery (RFC 9483 §3.4, RFC 4210 §5.3.22; OpenSSL 3.3+): override (or
+        pass ``Server(delay=fn)``) to answer any request but a pollReq with "waiting".
+
+        Called before the request's handler; return None to answer it now, or the seconds
+        the client should wait.  The client then polls; at each pollReq ``delay`` is asked
+        again with the saved request, and when it returns None the request goes to its
+        handler (``handle_cert_request``, ``handle_rr``, ``handle_genm`` ...) and the
+        client gets that answer.  The saved request is dropped when the transaction ends
+        or is abandoned.  A server defining it on an OpenSSL older than 3.3 raises
+        ``UnsupportedError`` when created.  Certificate requests may also be polled for
+        the classic way on every version (``CertResponse.waiting()``)."""
+        return None
+
     def _has(self, name: str) -> bool:
         if name in self.__dict__:
             return True
@@ -709,7 +921,9 @@ class Server:
     def _c_callbacks(self) -> list[CData]:
         names = ("ocmp_srv_cert_request_cb", "ocmp_srv_rr_cb", "ocmp_srv_genm_cb",
                  "ocmp_srv_error_cb", "ocmp_srv_certconf_cb", "ocmp_srv_pollreq_cb")
-        return [getattr(lib, c) if self._has(h) else ffi.NULL for h, c in zip(HANDLERS, names)]
+        has = [self._has(h) for h in HANDLERS]
+        has[-1] = has[-1] or self._has("delay")  # a delayed request is polled for
+        return [getattr(lib, c) if h else ffi.NULL for h, c in zip(has, names)]
 
     # -- options --------------------------------------------------------------------------
     def _set_flag(self, worker: _Worker, name: str, value: object) -> None:
@@ -949,6 +1163,13 @@ class Server:
         _check_instance(request, Message, "request")
         if client is not None:
             hash(client)  # TypeError now rather than inside the pool
+        fields = _header_fields(request)
+        protection: _Protection | None = None
+        if fields is not None:
+            screened = self._screen(request, fields)
+            if isinstance(screened, Message):
+                return screened, None  # refused before the core: no worker involved
+            protection = screened
         worker = self._take(request.transaction_id)
         ended = True
         try:
@@ -958,12 +1179,17 @@ class Server:
                 # The core's account of an error response it built (a handler's failure, a
                 # refused request) is carried by the response: probed, not reported.
                 with probe():
-                    _enter_c(worker)
+                    _enter_c(worker)  # (applies the queued configuration changes first)
+                    worker.rejection = None
                     try:
+                        if protection is not None:  # after the queued changes: wins
+                            protection.apply(worker.ctx.ptr)
                         with boundary.running():
                             rsp = lib.OSSL_CMP_SRV_process_request(worker.srv, request.ptr)
                     finally:
                         _leave_c(worker)  # and apply the changes handlers made meanwhile
+                        if protection is not None:
+                            self._restore_protection(worker)
                     exc = boundary.take_exception()
                     if rsp == ffi.NULL:
                         raise_openssl("the server could not produce a response")
@@ -973,13 +1199,88 @@ class Server:
                     # no certConf follows an implicitly confirmed or a refused certificate
                     ended = worker.refused or lib.OSSL_CMP_CTX_get_option(
                         worker.ctx.ptr, Option.IMPLICIT_CONFIRM) == 1
+                    if not ended and fields is not None:
+                        worker.credentials = _credentials(fields)
+                elif body == BodyType.ERROR and worker.delayed is not None:
+                    ended = False  # "waiting" (delayed delivery): the client polls
                 else:
                     ended = body in _CLOSING
+                    if body == BodyType.ERROR:
+                        response = _server_errors.precise(
+                            self, response, worker.rejection,
+                            None if protection is None else protection.adjust)
             if not ended and client is None and worker.client is None:
-                client = _sender_identity(request)
+                client = _sender_identity(request) if fields is None else \
+                    (fields["sender"], fields.get("sender_kid"))
         finally:
             self._give_back(worker, ended, client=client)
         return response, exc
+
+    def _screen(self, request: Message, fields: dict[str, Any]) -> Message | _Protection | None:
+        """The checks the server core does not make (RFC 9483 §3.5), before it sees the
+        request: the error message refusing it, or how its answer is to be protected."""
+        checks = self._checks
+        tid = fields.get("transaction_id")
+        body = BodyType(lib.OSSL_CMP_MSG_get_bodytype(request.ptr))
+        # a racy read is enough: the pool decides under its lock, this only refuses early
+        open_worker = None if tid is None else self._open.get(tid)
+        if open_worker is not None and open_worker.c_thread == get_ident():
+            return None  # a handler re-entering its own transaction: _take refuses it
+        protection = None
+        try:
+            check_request(checks, fields, body, open_worker is not None)
+            if body in _FOLLOW_UPS and tid is not None and open_worker is None:
+                # the second message of a transaction this process does not hold: another
+                # worker process (or an expired one) has it, and OpenSSL cannot take a
+                # transaction over half-way (docs/scale.md); say so rather than the core's
+                # bare "unexpected pkibody"
+                raise CheckFailure(FailInfo.BAD_REQUEST, _FOLLOW_UPS[body])
+            alg = fields.get("protection_alg")
+            oid = _pbm.protection_oid(alg)
+            if oid == _pbm.PBMAC1_OID:
+                raise CheckFailure(FailInfo.BAD_ALG, "PBMAC1 is not supported (RFC 9481 6.1.2)")
+            if oid == _pbm.PBM_OID:
+                secret = None
+                lookup = self._secret_lookup
+                if lookup is not None:
+                    secret = _looked_up(lookup, fields.get("sender_kid"))
+                    if secret is None:
+                        raise CheckFailure(FailInfo.BAD_MESSAGE_CHECK,
+                                           "unknown senderKID for MAC-based protection")
+                protection = _Protection(secret, _pbm.response_nids(cast(bytes, alg)))
+            if body == BodyType.CERTCONF:
+                check_cert_conf(checks, fields["pvno"], request.to_der())
+                if checks.cert_conf_same_credentials and open_worker is not None:
+                    expected = open_worker.credentials
+                    if expected is not None and expected != _credentials(fields):
+                        raise CheckFailure(FailInfo.BAD_MESSAGE_CHECK,
+                                           "certConf not protected with the credentials of "
+                                           "the request it confirms (RFC 9483 4.1.1)")
+        except CheckFailure as failure:
+            refusal = _server_errors.refusal(
+                self, fields, failure.fail_info, failure.text,
+                None if protection is None else protection.adjust)
+            if refusal is not None:
+                return refusal
+        return protection
+
+    def _restore_protection(self, worker: _Worker) -> None:
+        """Give the worker back the template's PBM secret and options after a request
+        whose answer needed its own (no C call is in progress on it)."""
+        ptr = worker.ctx.ptr
+        recorded = self.ctx._recorded.get(("set", "secret_value"))
+        secret = recorded[0] if recorded else None
+        if isinstance(secret, str):
+            secret = secret.encode("utf-8")
+        ok = lib.OSSL_CMP_CTX_set1_secretValue(
+            ptr, ffi.NULL if secret is None else secret, 0 if secret is None else len(secret))
+        template = self.ctx.ptr
+        for option in (Option.OWF_ALGNID, Option.MAC_ALGNID):
+            ok &= lib.OSSL_CMP_CTX_set_option(ptr, option,
+                                              lib.OSSL_CMP_CTX_get_option(template, option))
+        if ok != 1:  # only out of memory: the worker is not reused
+            lib.ERR_clear_error()
+            worker.misconfigured = True
 
     def process(self, request: Message) -> Message:
         """Answer one request in-process.  An exception raised by a handler is re-raised
@@ -1021,6 +1322,24 @@ class Server:
 
         return HTTPServing(self, host, port, **options)
 
+    def asgi_app(self, *, max_request: int = 1 << 20,
+                 max_in_flight: int = 16) -> ASGIApp:
+        """This server as an ASGI 3 application (uvicorn, hypercorn, granian; mountable in
+        Starlette, FastAPI, Django): the rules and answers of ``serve_http``, the crypto
+        work on at most ``max_in_flight`` threads, never on the event loop.  See
+        :class:`~openssl_cmp.asgi.ASGIApp`."""
+        from openssl_cmp.asgi import ASGIApp  # on demand, as serve_http
+
+        return ASGIApp(self, max_request=max_request, max_in_flight=max_in_flight)
+
+    def wsgi_app(self, *, max_request: int = 1 << 20) -> WSGIApp:
+        """This server as a WSGI application (gunicorn, uWSGI, mod_wsgi, wsgiref; Django,
+        Flask): the rules and answers of ``serve_http``.  See
+        :class:`~openssl_cmp.wsgi.WSGIApp`."""
+        from openssl_cmp.wsgi import WSGIApp  # on demand, as serve_http
+
+        return WSGIApp(self, max_request=max_request)
+
     def __repr__(self) -> str:
         return "<%s workers=%d open=%d>" % (type(self).__name__, self.pool_size,
                                              self.open_transactions)
@@ -1055,11 +1374,15 @@ def _trampoline(handler: str,
     def wrap(body: Callable[..., Any]) -> Callable[..., Any]:
         def trampoline(srv_ctx: CData, req: CData, *args: Any) -> Any:
             worker = _worker_of(srv_ctx)
-            request: Message | None = Message._view(req)
+            request: _Request | None = _Request._view(req)
             kept = lend(request)
             try:
-                return body(worker, worker.server_ref(), request, *args)
+                server = worker.server_ref()
+                _annotate(cast(_Request, request), worker, server)
+                return body(worker, server, request, *args)
             except BaseException as exc:  # noqa: BLE001 - re-raised by the driving call
+                worker.rejection = exc.fail_info if isinstance(exc, RejectRequest) \
+                    else FailInfo.BAD_REQUEST
                 _fail(exc, handler)
                 return failure
             finally:
@@ -1068,6 +1391,30 @@ def _trampoline(handler: str,
         trampoline.__name__ = body.__name__
         return trampoline
     return wrap
+
+
+_HAS_VALIDATED_CERT = has("OSSL_CMP_CTX_get0_validatedSrvCert")
+
+
+def _annotate(request: _Request, worker: _Worker, server: Server | None) -> None:
+    """Tell the request view who signed it, as the server core validated it."""
+    signer = None
+    if _HAS_VALIDATED_CERT:
+        # the core validated the request just before calling back: this is its signer
+        # (reinit at each transaction start clears it, so it is never another client's)
+        ptr = lib.OSSL_CMP_CTX_get0_validatedSrvCert(worker.ctx.ptr)
+        if ptr != ffi.NULL:
+            signer = Certificate._borrowed(ptr)
+    elif server is not None:
+        # OpenSSL 3.0/3.1 keep it to themselves: replay the core's search (see _signer)
+        if worker.scratch is None:
+            worker.scratch = _signer.Scratch(server._libctx_c, server._propq_c)
+        signer = _signer.find(request, worker.ctx.ptr, worker.scratch, worker.signer)
+        if signer is not None:
+            worker.signer = signer  # the core's cache for the next message, mirrored
+    # Message's slot, read by Message.validated_signer (message.py declares no annotation)
+    object.__setattr__(request, "_validated_signer", signer)
+    request._from_ra = server is not None and signer is not None and server.is_ra(signer)
 
 
 def _stack_of(kind: str, items: list[Certificate] | list[ITAV]) -> CData:
@@ -1092,6 +1439,8 @@ def _stack_of(kind: str, items: list[Certificate] | list[ITAV]) -> CData:
 def _srv_cert_request(worker: _Worker, server: Server, request: Message, cert_req_id: int,
                       crm: CData, p10cr: CData, cert_out: CData, chain_out: CData,
                       ca_pubs_out: CData) -> CData:
+    signer = request.validated_signer
+    worker.signer_der = None if signer is None else signer.to_der()
     crm_v = None if crm == ffi.NULL else CertRequest._view(crm)
     csr_v = None if p10cr == ffi.NULL else CSR._view(p10cr)
     crm_kept, csr_kept = lend(crm_v), lend(csr_v)
@@ -1108,6 +1457,8 @@ def _srv_cert_request(worker: _Worker, server: Server, request: Message, cert_re
     # as it exists, so nothing leaks if a later step raises; the status goes last.
     if result.cert is not None:
         cert_out[0] = result.cert._new_reference()
+    if result.private_key is not None:
+        _give_central_key(worker, crm, p10cr, result.private_key)
     if result.chain:
         chain_out[0] = _stack_of("X509", result.chain)
     if result.ca_pubs:
@@ -1118,6 +1469,23 @@ def _srv_cert_request(worker: _Worker, server: Server, request: Message, cert_re
     worker.refused = status not in (PKIStatus.ACCEPTED, PKIStatus.GRANTED_WITH_MODS,
                                     PKIStatus.WAITING)
     return si
+
+
+def _give_central_key(worker: _Worker, crm: CData, p10cr: CData, key: PrivateKey) -> None:
+    """Hand a centrally generated key to the 3.5 server core: process_cert_request takes
+    the inner context's private newPkey after this callback, encrypts it for the client
+    (signed by ``server.ctx.cert``/``pkey``) and clears newPkey whatever happens."""
+    require("OSSL_CRMF_MSG_centralkeygen_requested",
+            "answering central key generation (CertResponse private_key)")
+    requested = lib.OSSL_CRMF_MSG_centralkeygen_requested(crm, p10cr)
+    if requested != 1:
+        lib.ERR_clear_error()
+        raise ValueError("CertResponse.private_key for a request that does not ask for "
+                         "central key generation")
+    ref = key._new_reference()
+    if lib.OSSL_CMP_CTX_set0_newPkey(worker.ctx.ptr, 1, ref) != 1:  # takes it on success
+        lib.EVP_PKEY_free(ref)
+        raise_openssl("cannot hand the generated key to the server core")
 
 
 @ffi.def_extern(name="ocmp_srv_rr_cb")
@@ -1164,6 +1532,12 @@ def _srv_error(worker: _Worker, server: Server, request: Message, status_info: C
 @_trampoline("handle_cert_conf", 0)
 def _srv_cert_conf(worker: _Worker, server: Server, request: Message, cert_req_id: int,
                    cert_hash: CData, si: CData) -> int:
+    if server.checks.cert_conf_same_credentials and worker.signer_der is not None:
+        signer = request.validated_signer
+        if signer is None or signer.to_der() != worker.signer_der:
+            raise RejectRequest("certConf not signed by the signer of the request it "
+                                "confirms (RFC 9483 4.1.1)",
+                                fail_info=FailInfo.BAD_MESSAGE_CHECK)
     status = StatusInfo._from_c(si) if si != ffi.NULL else None
     digest = b"" if cert_hash == ffi.NULL else asn1_string_bytes(cert_hash)
     ok = server.handle_cert_conf(request, cert_req_id, digest, status)
@@ -1178,6 +1552,16 @@ def _srv_cert_conf(worker: _Worker, server: Server, request: Message, cert_req_i
 @_trampoline("handle_poll_req", 0)
 def _srv_poll_req(worker: _Worker, server: Server, request: Message, cert_req_id: int,
                   cert_req_out: CData, check_after_out: CData) -> int:
+    cert_req_out[0] = ffi.NULL
+    if worker.delayed is not None:  # delayed delivery: ask again about the saved request
+        later = _delay_of(server, worker.delayed)
+        if later is not None:
+            check_after_out[0] = later
+            return 1
+        saved, worker.delayed = worker.delayed, None
+        cert_req_out[0] = saved._new_reference()  # the core frees it
+        worker.polling = False
+        return 1
     result = server.handle_poll_req(request, cert_req_id)
     if not (isinstance(result, tuple) and len(result) == 2):
         raise TypeError("handle_poll_req must return (Message or None, check_after)")
@@ -1192,3 +1576,32 @@ def _srv_poll_req(worker: _Worker, server: Server, request: Message, cert_req_id
         cert_req_out[0] = ffi.NULL
     check_after_out[0] = check_after
     return 1
+
+
+def _delay_of(server: Server, request: Message) -> int | None:
+    """``server.delay(request)``, validated."""
+    later = server.delay(request)
+    if later is not None and (isinstance(later, bool) or not isinstance(later, int)
+                              or later < 0):
+        raise ValueError("delay() must return None or an int >= 0, not %r" % (later,))
+    return later
+
+
+if has("ocmp_srv_delayed_delivery_cb"):  # OpenSSL 3.3+
+    @ffi.def_extern(name="ocmp_srv_delayed_delivery_cb")
+    @_trampoline("delay", -1)  # -1: the core answers systemFailure
+    def _srv_delayed_delivery(worker: _Worker, server: Server, request: Message) -> int:
+        if _delay_of(server, request) is None:
+            return 0
+        worker.delayed = request.copy()  # handed back to the core at the last pollReq
+        worker.polling = True
+        return 1
+
+    @ffi.def_extern(name="ocmp_srv_clean_transaction_cb")
+    def _srv_clean_transaction(srv_ctx: CData, transaction_id: CData) -> int:
+        """The core starts or ends a transaction: drop the request it kept waiting."""
+        try:
+            _worker_of(srv_ctx).delayed = None
+        except BaseException:  # noqa: BLE001 - nothing to fail here; never raise into C
+            logger.exception("clean_transaction")
+        return 1

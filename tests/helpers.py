@@ -198,3 +198,18 @@ def capture(mock, run, **attributes) -> list:
         ctx.transfer_callback = transfer
         run(ctx)
     return sent
+
+
+def process_client(server, subject, reference=b"cli", secret=b"pw"):
+    """A Context whose transfer callback hands each request to ``server.process`` (so the
+    server's Python-side checks run), PBM with ``reference``/``secret``, ``subject`` and a
+    new EC key, its log quiet."""
+    from openssl_cmp import LogLevel, PrivateKey
+
+    ctx = Context()
+    ctx.log_verbosity = LogLevel.EMERG
+    ctx.reference_value, ctx.secret_value = reference, secret
+    ctx.subject_name = subject
+    ctx.set_new_pkey(PrivateKey.generate())
+    ctx.transfer_callback = lambda c, request: server.process(request)
+    return ctx

@@ -122,7 +122,9 @@ def callbacks():
 
 from openssl_cmp.testing import MockCA  # noqa: E402
 
-MOCK = MockCA()
+# KEY is enrolled every iteration; KUR and RR are signed by the certificate (RFC 9483
+# §4.1.3, §4.2); max_records bounds the CA's index of issued certificates
+MOCK = MockCA(protect_with_cert=True, allow_key_reuse=True, max_records=4)
 MOCK.ctx.log_verbosity = LogLevel.CRIT
 FAULTY = MockCA(pkistatus=2, fail_info=4, status_string="no")
 FAULTY.ctx.log_verbosity = LogLevel.CRIT
@@ -134,6 +136,9 @@ def server():
         ctx.log_verbosity = LogLevel.CRIT
         cert = ctx.exec_ir()
         ctx.reinit()
+        ctx.cert, ctx.pkey = cert, key
+        ctx.secret_value = None
+        ctx.reference_value = None
         ctx.old_cert = cert
         ctx.exec_kur()
         ctx.reinit()
@@ -151,6 +156,7 @@ def server():
             pass
     MOCK.issued.clear()
     MOCK.revoked.clear()
+    MOCK.revocations.clear()  # the CRL is re-signed from these: it would grow
     MOCK.confirmed.clear()
 
 
@@ -204,7 +210,7 @@ def tls():
         srv_key = PrivateKey.generate("EC")
         srv = Certificate.create("/CN=localhost", srv_key, ca_key, issuer=ca,
                                  extensions=Extensions({"subjectAltName": "IP:127.0.0.1"}))
-        mock = MockCA()
+        mock = MockCA(allow_key_reuse=True, max_records=4)  # KEY, every iteration
         mock.ctx.log_verbosity = LogLevel.CRIT
         _TLS.update(ca=ca, mock=mock, serving=mock.serve_http(tls=TLS(cert=srv, key=srv_key)))
     mock, url = _TLS["mock"], _TLS["serving"].url

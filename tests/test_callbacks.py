@@ -90,7 +90,7 @@ def test_default_bridge_sends_info_lines_to_logging(caplog, key):
 
 
 def test_default_bridge_debug_lines_only_with_debug_verbosity(caplog, key):
-    mock = MockCA()
+    mock = MockCA(allow_key_reuse=True)  # one key, enrolled twice
     with enrolling(mock, key) as ctx, caplog.at_level(logging.DEBUG, "openssl_cmp"):
         ctx.exec_ir()
         assert not [r for r in caplog.records
@@ -184,7 +184,7 @@ def test_log_callback_none_restores_openssl_printing(capfd, key):
 
 def test_log_verbosity_filters_callback(key):
     seen = []
-    mock = MockCA()
+    mock = MockCA(allow_key_reuse=True)  # one key, enrolled twice
     with enrolling(mock, key) as ctx:
         ctx.log_callback = lambda *args: seen.append(args)
         ctx.exec_ir()
@@ -312,7 +312,7 @@ def test_transfer_callback_exception_reraised_with_its_type(key, exc_type):
 
 
 def test_transfer_callback_replaced_between_transactions(key):
-    mock = MockCA()
+    mock = MockCA(allow_key_reuse=True)  # one key, enrolled twice
     first, second = [], []
 
     def cb1(ctx, request):
@@ -1029,7 +1029,7 @@ def test_log_callbacks_of_threads_stay_apart(key):
 def test_transfer_exception_stays_in_its_thread(key):
     """Thread A's transfer callback raises while thread B is inside its transaction; B
     finishes only after A's exec_ir has raised, and sees nothing of it."""
-    mock = MockCA()
+    mock = MockCA(allow_key_reuse=True)  # one key, enrolled twice
     barrier = threading.Barrier(2, timeout=WAIT)
     a_raised = threading.Event()
     raised = Boom("thread A only")

@@ -14,7 +14,8 @@ from openssl_cmp.testing import MockCA
 @pytest.fixture(scope="module")
 def corpus():
     """DER of every message of IR, CR, KUR, GENM, RR and a rejection."""
-    mock = MockCA()
+    # one key for IR, CR and KUR; KUR and RR signed by the certificate (RFC 9483 §4.1.3, §4.2)
+    mock = MockCA(allow_key_reuse=True, protect_with_cert=True)
     mock.ctx.log_verbosity = LogLevel.EMERG
     seen = []
     key = PrivateKey.generate()
@@ -32,6 +33,9 @@ def corpus():
     for step in ("cr", "kur", "genm", "rr"):
         ctx.reinit()
         if step == "kur":
+            ctx.cert, ctx.pkey = cert, key
+            ctx.secret_value = None
+            ctx.reference_value = None
             ctx.old_cert = cert
             ctx.exec_kur()
         elif step == "cr":
@@ -136,3 +140,74 @@ def test_status_info_from_mutated_der():
             pass
         finally:
             lib.OSSL_CMP_PKISI_free(ptr)
+
+
+# -- the fuzz/ harness's targets, bounded (the CI run of the seeded fallback mutator) ----
+
+import os  # noqa: E402
+import sys  # noqa: E402
+
+FUZZ = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fuzz")
+
+
+@pytest.fixture(scope="module")
+def fuzz_harness():
+    sys.path.insert(0, FUZZ)
+    try:
+        import mutate
+        import run
+        import targets
+        yield targets, mutate, run
+    finally:
+        sys.path.remove(FUZZ)
+
+
+@pytest.mark.parametrize("target", ["message", "server", "values", "client"])
+def test_fuzz_target_bounded(fuzz_harness, target):
+    """Each fuzz target (fuzz/targets.py) over its seed corpus and 300 seeded mutations:
+    only the documented exceptions, no crash, nothing left on the error queue."""
+    targets, mutate, run = fuzz_harness
+    func = targets.TARGETS[target]
+    corpus = run.corpus_of(target)
+    assert corpus, "fuzz/corpus/%s is empty: run python fuzz/make_corpus.py" % target
+    for data in mutate.inputs(corpus, 300, seed=6712):
+        func(data)
+    targets.reset()
+
+
+def test_client_seed_responses_reach_the_end(fuzz_harness):
+    """The client target's seeds are real answers to its fixed request: at least one is
+    accepted, so mutations start from inside OpenSSL's response handling."""
+    targets, _, run = fuzz_harness
+    issued = 0
+    for data in run.corpus_of("client"):
+        response = Message.from_der(data)
+        sent = []
+
+        def transfer(c, request, response=response):
+            sent.append(request)
+            if len(sent) > 3:  # a "waiting" seed keeps the client polling
+                raise RuntimeError("enough")
+            return targets._answer(response, request)
+
+        with targets.client_context() as ctx:
+            ctx.transfer_callback = transfer
+            try:
+                ctx.exec_ir()
+                issued += 1
+            except (CMPError, RuntimeError):
+                pass
+    assert issued >= 1
+
+
+def test_regression_huge_received_status_str():
+    """Found by fuzz/run.py message (fuzz/crashes/message-status-overflow).  RFC 4210
+    §5.2.3: PKIStatus is an INTEGER; a peer may send any value.  Reading it works; printing
+    it says what it is (it used to raise OverflowError from OSSL_CMP_STATUSINFO_new); handing
+    it to OpenSSL is a ValueError."""
+    der = _der.sequence(_der.encode_integer(1 << 70))
+    status = StatusInfo._from_der(der)
+    assert status.status == 1 << 70
+    assert str(status) == "PKIStatus: %d (not a PKIStatus)" % (1 << 70)
+    with pytest.raises(ValueError, match="beyond what OpenSSL can hold"):
+        status._to_c()

@@ -215,7 +215,8 @@ def test_context_lifecycle():
                 ctx.exec_kur()
             assert info.value.status == PKIStatus.REJECTION
             assert info.value.fail_info is not None
-            assert info.value.fail_info & FailInfo.CERT_REVOKED
+            # signed with the revoked c1: its signature cannot be trusted (RFC 9483 §3.5)
+            assert info.value.fail_info & FailInfo.SIGNER_NOT_TRUSTED
             assert mock.issued == [c1, c2, c3]
         assert http.errors == []
 
@@ -281,7 +282,7 @@ def test_implicit_confirm(tmp_path, granted):
     """With implicit confirmation granted, no certConf reaches the server; without (client
     does not ask, or server does not grant) every enrollment is confirmed.  The order
     implicit / explicit / implicit shows that the grant does not stick to a worker."""
-    mock = MockCA(grant_implicit_confirm=granted)
+    mock = MockCA(grant_implicit_confirm=granted, allow_key_reuse=True)  # k.pem 3 times
     new_key(tmp_path / "k.pem")
     with mock.serve_http() as http:
         confirmed = 0
@@ -313,7 +314,7 @@ def test_implicit_confirm(tmp_path, granted):
 
 def test_many_clients_at_once():
     threads, per_thread = 8, 10
-    mock = MockCA()
+    mock = MockCA(allow_key_reuse=True)  # one key per thread, enrolled per_thread times
     start = threading.Barrier(threads)
     results, failures = {}, []
 
@@ -387,7 +388,7 @@ def test_extra_certs_cache_stays_bounded():
     OpenSSL 3.0 the server's inner context would add every request's extraCerts to its
     ``untrusted`` list for good; the workers must start each transaction afresh."""
     rounds, bound = 300, 4
-    mock = MockCA(protect_with_cert=True)
+    mock = MockCA(protect_with_cert=True, allow_key_reuse=True)  # one key, every CR
     other_key = new_key()
     extras = [Certificate.create("/CN=extra-%d" % n, other_key.public_key(), other_key)
               for n in range(rounds)]
@@ -550,7 +551,7 @@ _TAKE_TURNS = r"""
 from openssl_cmp import Context, Option, PrivateKey, TrustStore
 from openssl_cmp.testing import MockCA
 
-mock = MockCA(protect_with_cert=True)
+mock = MockCA(protect_with_cert=True, allow_key_reuse=True)  # each signer's key, 6 times
 
 
 def client(http, **attributes):

@@ -296,7 +296,7 @@ def test_listen_backlog_holds_connections_while_accept_is_busy(mock):
 
 
 def test_64_concurrent_enrollments():
-    mock = MockCA()
+    mock = MockCA(allow_key_reuse=True)  # 64 enrollments of KEY
     results = [None] * 64
     barrier = threading.Barrier(64)
 
@@ -645,7 +645,7 @@ def test_legitimate_client_enrolls_among_500_idle_connections():
     dropped after ``read_timeout``.  ``test_refused_connections_cost_no_thread`` shows the
     other side: beyond the limit, refusals are immediate and cost nothing."""
     _raise_fd_limit(2 * 500 + 300)
-    mock = MockCA()
+    mock = MockCA(allow_key_reuse=True)  # KEY enrolled twice
     attackers = []
     with HTTPServing(mock, max_connections=600, read_timeout=TIMEOUT) as http:
         enroll(http, mock, "/CN=warm-up")

@@ -163,6 +163,43 @@ def test_walker_sees_the_package():
     assert all(e.source in modules and e.target in modules for e in edges)
 
 
+def test_scale_modules_layering():
+    """The record store is a leaf (plain DB-API, no binding: usable and testable without
+    OpenSSL); MockCA uses it; the front ends (asgi, wsgi, aio) never import MockCA, and
+    the server imports no front end eagerly."""
+    edges = import_edges(PACKAGE_DIR)
+
+    def targets(source, lazy=None):
+        return {e.target for e in edges if e.source == source
+                and (lazy is None or e.lazy == lazy)}
+
+    assert targets("openssl_cmp.mockca_store") == set()
+    assert "openssl_cmp.mockca_store" in targets("openssl_cmp.mockca")
+    for front in ("openssl_cmp.asgi", "openssl_cmp.wsgi", "openssl_cmp.aio"):
+        assert "openssl_cmp.mockca" not in targets(front)
+        assert "openssl_cmp.server" not in targets(front)
+    assert not {"openssl_cmp.asgi", "openssl_cmp.wsgi"} & targets("openssl_cmp.server",
+                                                                  lazy=False)
+
+
+def test_testing_aids_layering():
+    """The testing aids sit on top: nothing of the core imports ``openssl_cmp.testing``
+    (only the pytest plugin does), hypothesis' strategies are imported only on demand, and
+    the message editor and the transcript recorder sit below ``message``/``context``."""
+    edges = import_edges(PACKAGE_DIR)
+    testing = {m for m in module_names(PACKAGE_DIR) if m.startswith("openssl_cmp.testing")}
+    users = {e.source for e in edges if e.target in testing} - testing
+    assert users <= {"openssl_cmp.pytest_plugin", "openssl_cmp.cli",
+                     "openssl_cmp.cli.__init__"} | {m for m in users
+                                                    if m.startswith("openssl_cmp.cli")}
+    assert "openssl_cmp.testing.strategies" not in {
+        e.target for e in edges if e.source == "openssl_cmp.testing"}
+    for low in ("openssl_cmp._msg_edit", "openssl_cmp._transcript"):
+        assert "openssl_cmp.context" not in {e.target for e in edges if e.source == low}
+    assert "openssl_cmp.message" not in {e.target for e in edges
+                                         if e.source == "openssl_cmp._msg_edit"}
+
+
 # -- the walker on small made-up packages --------------------------------------------------
 
 def make_package(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -234,3 +271,22 @@ def test_imports_outside_the_package_are_ignored(tmp_path):
         "a.py": "import os\nimport openssl_cmp_other\nfrom cffi import FFI\n",
     })
     assert import_edges(package) == []
+
+
+# -- the serving layers --------------------------------------------------------------------
+
+def test_http_front_ends_sit_below_the_server():
+    """The HTTP rules (_rfc6712) and the front ends (http, asgi, wsgi) never import the
+    server module at run time: ``Server`` imports them on demand (serve_http, asgi_app,
+    wsgi_app).  aio sits on context only.  No front end imports another."""
+    edges = import_edges(PACKAGE_DIR)
+    fronts = {"openssl_cmp._rfc6712", "openssl_cmp.http", "openssl_cmp.asgi",
+              "openssl_cmp.wsgi", "openssl_cmp.aio"}
+    for edge in edges:
+        if edge.source in fronts:
+            assert edge.target not in ("openssl_cmp.server", "openssl_cmp.mockca",
+                                       "openssl_cmp"), edge
+            assert edge.target not in fronts - {"openssl_cmp._rfc6712"}, edge
+    lazy = {(e.source, e.target) for e in edges if e.lazy}
+    assert ("openssl_cmp.server", "openssl_cmp.asgi") in lazy
+    assert ("openssl_cmp.server", "openssl_cmp.wsgi") in lazy

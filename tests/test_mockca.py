@@ -18,7 +18,7 @@ def polls(ctx):
 
 @pytest.mark.parametrize("signed", [False, True], ids=["pbm", "signatures"])
 def test_full_lifecycle_in_process(signed):
-    mock = MockCA(protect_with_cert=signed)
+    mock = MockCA(protect_with_cert=signed, allow_key_reuse=True)  # CR re-certifies the key
     key = PrivateKey.generate()
     with mock.client(subject_name="/CN=alice/O=Example", new_pkey=key) as ctx:
         ctx.push_subject_alt_name("DNS:alice.example")
@@ -40,7 +40,17 @@ def test_full_lifecycle_in_process(signed):
         if signed and binding.has("OSSL_CMP_CTX_get0_validatedSrvCert"):
             assert ctx.validated_server_cert == mock.ca_cert  # the response was signed
 
-        ctx.reinit()
+        ctx.reinit()  # KUR and RR must be signed (RFC 9483 §4.1.3, §4.2)
+        if not signed:
+            ctx.old_cert = first
+            ctx.set_new_pkey(PrivateKey.generate("ED25519"))
+            with pytest.raises(CMPError) as info:
+                ctx.exec_kur()
+            assert info.value.fail_info == FailInfo.NOT_AUTHORIZED
+            return
+        ctx.cert, ctx.pkey = first, key
+        ctx.secret_value = None
+        ctx.reference_value = None
         new_key = PrivateKey.generate("ED25519")
         ctx.old_cert = first
         ctx.set_new_pkey(new_key)
@@ -77,34 +87,37 @@ def test_p10cr_uses_the_csr():
 
 
 def test_renewal_of_revoked_or_unknown_certificate_refused():
-    mock = MockCA()
+    mock = MockCA(protect_with_cert=True)  # answers signed requests with signatures
     key = PrivateKey.generate()
     with mock.client(subject_name="/CN=bob", new_pkey=key) as ctx:
         cert = ctx.exec_ir()
-        ctx.reinit()
-        ctx.old_cert = cert
+        ctx.reinit()  # revocation is signed by the holder (RFC 9483 §4.2)
+        ctx.cert, ctx.pkey, ctx.old_cert = cert, key, cert
+        ctx.secret_value = None
+        ctx.reference_value = None
         ctx.exec_rr()
         ctx.reinit()
         ctx.old_cert = cert
-        with pytest.raises(CMPError) as info:
+        with pytest.raises(CMPError) as info:  # signed with the revoked certificate
             ctx.exec_kur()
-        assert info.value.server_rejected and info.value.fail_info == FailInfo.CERT_REVOKED
+        assert info.value.server_rejected
+        assert info.value.fail_info == FailInfo.SIGNER_NOT_TRUSTED  # RFC 9483 §3.5
         assert len(mock.issued) == 1
         ctx.reinit()
         ctx.old_cert = cert
         with pytest.raises(CMPError) as info:  # revoking twice
             ctx.exec_rr()
-        assert info.value.fail_info == FailInfo.CERT_REVOKED
+        assert info.value.fail_info == FailInfo.SIGNER_NOT_TRUSTED
     other = MockCA()
     stranger = Certificate.create("/CN=stranger", key, other.ca_key, issuer=other.ca_cert)
     with mock.client(subject_name="/CN=bob", new_pkey=key, old_cert=stranger) as ctx:
-        with pytest.raises(CMPError) as info:
+        with pytest.raises(CMPError) as info:  # MAC-protected KUR (RFC 9483 §4.1.3)
             ctx.exec_kur()
-        assert info.value.fail_info == FailInfo.BAD_CERT_ID
+        assert info.value.fail_info == FailInfo.NOT_AUTHORIZED
 
 
 def test_polling_in_exec_and_with_try_certreq():
-    mock = MockCA(poll_count=3, check_after=0)
+    mock = MockCA(poll_count=3, check_after=0, allow_key_reuse=True)
     key = PrivateKey.generate()
     with mock.client(subject_name="/CN=patient", new_pkey=key) as ctx:
         seen = polls(ctx)

@@ -2,20 +2,23 @@
 thread is driving) it leaves the thread's OpenSSL error queue exactly as it found it, and it
 never waits for a lock."""
 
+import datetime
 import enum
 import threading
 
 import openssl_cmp
-from openssl_cmp import (CRL, CSR, ITAV, TLS, CertRequest, CertResponse, Certificate,
-                         CMPError, Context, Error, ErrorEntry, Extensions, GeneralName,
-                         Message, Name, OpenSSLError, PolicyInfo, PrivateKey, PublicKey,
-                         RejectRequest, Server, StatusInfo, TrustStore, UnsupportedError)
+from openssl_cmp import (CRL, CSR, ITAV, TLS, CertReqTemplate, CertRequest, CertResponse,
+                         CertStatus, Certificate, CMPError, Context, CRLStatus, Error,
+                         ErrorEntry, Extensions, GeneralName, LibContext, Message, Name,
+                         OpenSSLError, PolicyInfo, PrivateKey, PublicKey, RejectRequest,
+                         RevDetails, RevocationCheck, RevocationReason, RootCaKeyUpdate, Server,
+                         StatusInfo, TrustStore, UnsupportedError, WrongPasswordError)
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.enums import PKIStatus
 from openssl_cmp.errors import drain
 from openssl_cmp.http import HTTPServing
 from openssl_cmp.server import ServerContext
-from openssl_cmp.testing import MockCA
+from openssl_cmp.testing import MockCA, Profile
 
 KEY = PrivateKey.generate()
 
@@ -23,7 +26,7 @@ KEY = PrivateKey.generate()
 def _public_classes():
     """Every class the package exports (enums aside: their repr is the enum module's)."""
     names = [getattr(openssl_cmp, n) for n in openssl_cmp.__all__]
-    extra = [MockCA, HTTPServing, ServerContext]
+    extra = [MockCA, Profile, HTTPServing, ServerContext]
     return {c for c in names + extra
             if isinstance(c, type) and not issubclass(c, enum.Enum)}
 
@@ -65,6 +68,7 @@ def _owned_instances(crl_files, cmp_messages):
         Message: Message.from_der(cmp_messages[0].read_bytes()),
         ITAV: ITAV("1.2.3.4", b"\x30\x00"),
         CertRequest: crm,
+        LibContext: LibContext(),
     }
 
 
@@ -89,6 +93,19 @@ def test_every_public_class(crl_files, cmp_messages):
         CMPError: CMPError("x", [entry], PKIStatus.REJECTION),
         UnsupportedError: UnsupportedError("x"),
         RejectRequest: RejectRequest("x"),
+        WrongPasswordError: WrongPasswordError("x", [entry]),
+        RevDetails: RevDetails(issuer=ca.subject, serial=7,
+                               reason=RevocationReason.KEY_COMPROMISE,
+                               reasons=[RevocationReason.KEY_COMPROMISE], subject=None,
+                               public_key_der=b"\x30\x00", extensions=None,
+                               crl_entry_details=None, template_der=b"\x30\x00"),
+        CertStatus: CertStatus(b"\x00" * 32, 0, StatusInfo(PKIStatus.ACCEPTED), None),
+        CertReqTemplate: CertReqTemplate(Name.parse("/CN=t"), None, ("EC",), None),
+        CRLStatus: CRLStatus(None, (GeneralName.parse("DNS:crl.example"),),
+                             datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)),
+        RootCaKeyUpdate: RootCaKeyUpdate(ca, ca, ca),
+        Profile: Profile(ca=True, validity_days=30),
+        RevocationCheck: RevocationCheck(use_cdp=True),
     }
     with server.serve_http() as http:
         others[HTTPServing] = http

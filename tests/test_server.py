@@ -302,12 +302,17 @@ def test_handler_inputs_kept_become_copies():
 
 
 def _rr_without(field_tag: int):
-    """A genuine, PBM-protected RR whose RevDetails template lacks one field."""
-    mock = MockCA()
-    ctx = mock.client(subject_name="/CN=x", new_pkey=PrivateKey.generate())
+    """A genuine RR, signed by the certificate it revokes (RFC 9483 §4.2), whose RevDetails
+    template lacks one field."""
+    mock = MockCA(protect_with_cert=True)
+    key = PrivateKey.generate()
+    ctx = mock.client(subject_name="/CN=x", new_pkey=key)
     ctx.log_verbosity = LogLevel.EMERG
     cert = ctx.exec_ir()
     ctx.reinit()
+    ctx.cert, ctx.pkey = cert, key
+    ctx.secret_value = None
+    ctx.reference_value = None
     ctx.old_cert = cert
     captured = []
     ctx.transfer_callback = lambda c, req: (captured.append(req.to_der()), mock.process(req))[1]
@@ -338,7 +343,7 @@ def test_rr_without_serial_or_issuer_is_refused_not_a_crash(tag):
 def test_server_worker_drops_retired_certs_each_transaction():
     ca_key = PrivateKey.generate()
     ca = Certificate.create("/CN=Extra CA", ca_key, ca_key, ca=True)
-    mock = MockCA(protect_with_cert=True)
+    mock = MockCA(protect_with_cert=True, allow_key_reuse=True)  # one key, 13 enrollments
     key = PrivateKey.generate()
     first = mock.client(subject_name="/CN=s", new_pkey=key)
     first.log_verbosity = LogLevel.EMERG

@@ -125,7 +125,7 @@ ROTATION = textwrap.dedent('''
 
     mode, rounds = sys.argv[1], int(sys.argv[2])
     key = PrivateKey.generate("EC")
-    mock = MockCA(secret=b"secret-0")
+    mock = MockCA(secret=b"secret-0", allow_key_reuse=True)  # one key, every round
     mock.ctx.log_verbosity = LogLevel.EMERG
     issue = mock.handle_cert_request
     rotate_to = []
@@ -344,7 +344,7 @@ def test_server_ctx_refuses_what_it_cannot_replay():
 # -- the fair pool ---------------------------------------------------------------------------
 
 def test_a_flood_from_one_client_cannot_evict_another_clients_transaction():
-    mock = MockCA()
+    mock = MockCA(allow_key_reuse=True)  # every IR here carries KEY
     mock.ctx.log_verbosity = LogLevel.EMERG
     flood = [crafted_ir("/CN=flood", b"attacker", b"mock-secret") for _ in range(1100)]
     seen = {}

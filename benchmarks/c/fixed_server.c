@@ -10,6 +10,7 @@
  *   certConf:     return 1
  *   protection:   PBM (referenceValue + secretValue on the inner OSSL_CMP_CTX)
  *   logging:      OSSL_CMP_LOG_ERR on the inner OSSL_CMP_CTX
+ *   (those two: pbm_server.c, shared with cacerts_server.c)
  *
  * The custom ctx counts the callbacks so that the benchmark can check that every timed
  * enrollment really went through the server (cert request and certConf).
@@ -21,6 +22,8 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+
+#include "pbm_server.c"
 
 typedef struct {
     X509 *cert;            /* the certificate returned to every request (owned) */
@@ -75,39 +78,24 @@ OSSL_CMP_SRV_CTX *bench_server_new(const char *cert_pem,
                                    const unsigned char *ref, int ref_len,
                                    const unsigned char *secret, int secret_len)
 {
-    OSSL_CMP_SRV_CTX *srv = NULL;
-    OSSL_CMP_CTX *inner;
+    OSSL_CMP_SRV_CTX *srv;
     bench_server_state *st = calloc(1, sizeof(*st));
 
-    if (st == NULL || (st->cert = bench_cert_from_pem(cert_pem)) == NULL)
-        goto err;
-    if ((srv = OSSL_CMP_SRV_CTX_new(NULL, NULL)) == NULL)
-        goto err;
-    if (!OSSL_CMP_SRV_CTX_init(srv, st, bench_cert_request, NULL, NULL, NULL,
-                               bench_cert_conf, NULL))
-        goto err;
-    inner = OSSL_CMP_SRV_CTX_get0_cmp_ctx(srv);
-    if (!OSSL_CMP_CTX_set_option(inner, OSSL_CMP_OPT_LOG_VERBOSITY, OSSL_CMP_LOG_ERR)
-        || !OSSL_CMP_CTX_set1_referenceValue(inner, ref, ref_len)
-        || !OSSL_CMP_CTX_set1_secretValue(inner, secret, secret_len))
-        goto err;
+    if (st == NULL || (st->cert = bench_cert_from_pem(cert_pem)) == NULL
+        || (srv = bench_pbm_server_new(st, bench_cert_request, NULL, bench_cert_conf,
+                                       ref, ref_len, secret, secret_len)) == NULL) {
+        if (st != NULL)
+            X509_free(st->cert);
+        free(st);
+        return NULL;
+    }
     return srv;
- err:
-    OSSL_CMP_SRV_CTX_free(srv);
-    if (st != NULL)
-        X509_free(st->cert);
-    free(st);
-    return NULL;
 }
 
 void bench_server_free(OSSL_CMP_SRV_CTX *srv)
 {
-    bench_server_state *st;
+    bench_server_state *st = bench_pbm_server_free(srv);
 
-    if (srv == NULL)
-        return;
-    st = OSSL_CMP_SRV_CTX_get0_custom_ctx(srv);
-    OSSL_CMP_SRV_CTX_free(srv);
     if (st != NULL) {
         X509_free(st->cert);
         free(st);

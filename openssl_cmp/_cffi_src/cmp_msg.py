@@ -148,6 +148,11 @@ OSSL_CMP_MSG *OSSL_CMP_MSG_dup(const OSSL_CMP_MSG *);
 void OSSL_CMP_MSG_free(OSSL_CMP_MSG *);
 int OSSL_CMP_MSG_get_bodytype(const OSSL_CMP_MSG *);
 OSSL_CMP_PKIHEADER *OSSL_CMP_MSG_get0_header(const OSSL_CMP_MSG *);
+/* ASN.1 items (DECLARE_ASN1_ITEM / _FUNCTIONS / _ENCODE_FUNCTIONS of cmp.h) */
+const ASN1_ITEM *OSSL_CMP_MSG_it(void);
+const ASN1_ITEM *OSSL_CMP_PKIHEADER_it(void);
+const ASN1_ITEM *OSSL_CMP_PKISI_it(void);
+const ASN1_ITEM *OSSL_CMP_PKISTATUS_it(void);
 
 /* PKIHeader */
 OSSL_CMP_PKIHEADER *OSSL_CMP_PKIHEADER_new(void);

@@ -37,6 +37,9 @@ int OSSL_CMP_SRV_CTX_set_accept_raverified(OSSL_CMP_SRV_CTX *, int);
 int OSSL_CMP_SRV_CTX_set_grant_implicit_confirm(OSSL_CMP_SRV_CTX *, int);
 OSSL_CMP_MSG *OSSL_CMP_SRV_process_request(OSSL_CMP_SRV_CTX *, const OSSL_CMP_MSG *);
 OSSL_CMP_MSG *OSSL_CMP_CTX_server_perform(OSSL_CMP_CTX *, const OSSL_CMP_MSG *);
+/* the server's signer search on OpenSSL < 3.2 (openssl_cmp/_signer.py) matches the
+   senderKID against this, as the core's cert_acceptable does */
+const ASN1_OCTET_STRING *X509_get0_subject_key_id(X509 *);
 """
 
 CUSTOMIZATIONS = ""

@@ -10,7 +10,41 @@ At run time :func:`openssl_cmp.binding.since` reads the same table to name the v
 ``UnsupportedError`` messages.
 """
 
+import importlib.util
+import os
 import re
+
+
+def _sibling(name):
+    """Another file of this directory, loaded by path: build_ffi.py loads this file by path
+    too, so a package import would not work at build time."""
+    spec = importlib.util.spec_from_file_location(
+        "_ocmp_cffi_" + name, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                           name + ".py"))
+    assert spec is not None and spec.loader is not None, name
+    module = importlib.util.module_from_spec(spec)
+    getattr(spec.loader, "exec_module")(module)  # (typeshed's Loader type lacks it)
+    return module
+
+
+_stacks = _sibling("stacks")
+
+# The typed stacks of the element types 3.4 added (cmp.h / crmf.h DEFINE_STACK_OF)
+_STACKS_3_4 = (
+    _stacks.stack_types("OSSL_CMP_CRLSTATUS", typedef=False)
+    + _stacks.stack_functions("OSSL_CMP_CRLSTATUS")
+    + _stacks.stack_types("OSSL_CRMF_ATTRIBUTETYPEANDVALUE")
+    + _stacks.stack_functions("OSSL_CRMF_ATTRIBUTETYPEANDVALUE")
+    # cmp.h's aliases of the ATAV stack operations (#define sk_OSSL_CMP_ATAV_num …)
+    + """
+int sk_OSSL_CMP_ATAV_num(const OCMP_STACK_OF_OSSL_CRMF_ATTRIBUTETYPEANDVALUE *);
+OSSL_CRMF_ATTRIBUTETYPEANDVALUE *sk_OSSL_CMP_ATAV_value(
+    const OCMP_STACK_OF_OSSL_CRMF_ATTRIBUTETYPEANDVALUE *, int);
+int sk_OSSL_CMP_ATAV_push(OCMP_STACK_OF_OSSL_CRMF_ATTRIBUTETYPEANDVALUE *,
+                          OSSL_CRMF_ATTRIBUTETYPEANDVALUE *);
+void sk_OSSL_CMP_ATAV_pop_free(OCMP_STACK_OF_OSSL_CRMF_ATTRIBUTETYPEANDVALUE *,
+                               void (*)(OSSL_CRMF_ATTRIBUTETYPEANDVALUE *));
+""")
 
 # (OPENSSL_VERSION_NUMBER of the first release, "x.y.z", cdef text)
 GATES = [
@@ -104,7 +138,7 @@ OSSL_CRMF_ATTRIBUTETYPEANDVALUE *OSSL_CRMF_ATTRIBUTETYPEANDVALUE_dup(
     const OSSL_CRMF_ATTRIBUTETYPEANDVALUE *);
 void OSSL_CRMF_ATTRIBUTETYPEANDVALUE_free(OSSL_CRMF_ATTRIBUTETYPEANDVALUE *);
 OSSL_CRMF_CERTTEMPLATE *OSSL_CRMF_CERTTEMPLATE_dup(const OSSL_CRMF_CERTTEMPLATE *);
-"""),
+""" + _STACKS_3_4),
     (0x30500000, "3.5.0", """
 typedef ... OSSL_CRMF_ENCRYPTEDKEY;
 typedef ... CMS_EnvelopedData;
@@ -125,6 +159,7 @@ unsigned char *OSSL_CRMF_ENCRYPTEDVALUE_decrypt(const OSSL_CRMF_ENCRYPTEDVALUE *
                                                 OSSL_LIB_CTX *, const char *, EVP_PKEY *,
                                                 int *);
 int OSSL_CRMF_MSG_centralkeygen_requested(const OSSL_CRMF_MSG *, const X509_REQ *);
+int ocmp_repair_cmkga_purpose(void);
 """),
     (0x30500060, "3.5.6", """
 static const int OSSL_CMP_PKISTATUS_checking_response;
@@ -134,7 +169,65 @@ static const int OSSL_CMP_PKISTATUS_rejected_by_client;
 
 # C text compiled with the cdef of a gate: typedefs for stacks cffi cannot spell.
 GATE_CUSTOMIZATIONS = {
-    "3.4.0": "typedef STACK_OF(OSSL_CMP_CRLSTATUS) OCMP_STACK_OF_OSSL_CMP_CRLSTATUS;\n",
+    "3.4.0": "typedef STACK_OF(OSSL_CMP_CRLSTATUS) OCMP_STACK_OF_OSSL_CMP_CRLSTATUS;\n"
+             "typedef STACK_OF(OSSL_CRMF_ATTRIBUTETYPEANDVALUE) "
+             "OCMP_STACK_OF_OSSL_CRMF_ATTRIBUTETYPEANDVALUE;\n",
+    "3.5.0": r"""
+/* OpenSSL 3.5's OSSL_CRMF_ENCRYPTEDKEY_get1_pkey() adds the purpose "cmKGA" on its first call
+   in a process and uses its id; on every later call it passes X509_PURPOSE_get_by_sname()'s
+   table *index* as the purpose id, i.e. the id of the entry before it (X509_PURPOSE_CODE_SIGN
+   when cmKGA is the only added purpose), so the KGA certificate is "unsuitable".  Put an entry
+   with the same check at the id that index names, so the wrong lookup and a right one both
+   reach the cmKGA check.  Called once, at import, under the GIL.  Returns 1 when the table
+   is right afterwards. */
+static int ocmp_check_cmkga(const X509_PURPOSE *xp, const X509 *x, int non_leaf)
+{
+    STACK_OF(ASN1_OBJECT) *ekus;
+    int i, ret = 0;
+
+    (void)xp;
+    if (non_leaf)  /* as OpenSSL's check_cmKGA: only the signer needs id-kp-cmKGA */
+        return 1;
+    ERR_set_mark();
+    ekus = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+    ERR_pop_to_mark();
+    for (i = 0; i < sk_ASN1_OBJECT_num(ekus); i++)
+        if (OBJ_obj2nid(sk_ASN1_OBJECT_value(ekus, i)) == NID_cmKGA)
+            ret = 1;
+    sk_ASN1_OBJECT_pop_free(ekus, ASN1_OBJECT_free);
+    return ret;
+}
+
+static int ocmp_cmkga_lookup_ok(void)
+{
+    /* the entry 3.5 ends up checking: the one whose id is cmKGA's index */
+    const X509_PURPOSE *xp
+        = X509_PURPOSE_get0(X509_PURPOSE_get_by_id(X509_PURPOSE_get_by_sname(SN_cmKGA)));
+
+    return xp != NULL && X509_PURPOSE_get0_sname(xp) != NULL
+        && (strcmp(X509_PURPOSE_get0_sname(xp), SN_cmKGA) == 0
+            || strcmp(X509_PURPOSE_get0_sname(xp), "ocmp_cmKGA") == 0);
+}
+
+/* Added purposes keep their insertion order (nothing sorts the table; a find on an unsorted
+   stack searches linearly), so the next two entries get indices n and n + 1: the twin takes
+   id n + 1, the index cmKGA will have.  Too late once something else has added cmKGA. */
+static int ocmp_repair_cmkga_purpose(void)
+{
+    int n = X509_PURPOSE_get_count();
+
+    ERR_set_mark();
+    if (X509_PURPOSE_get_by_sname(SN_cmKGA) < 0
+            && X509_PURPOSE_get_by_sname("ocmp_cmKGA") < 0
+            && X509_PURPOSE_get_by_id(n + 1) < 0)
+        (void)(X509_PURPOSE_add(n + 1, X509_TRUST_COMPAT, 0, ocmp_check_cmkga,
+                                "openssl_cmp " LN_cmKGA, "ocmp_cmKGA", NULL)
+               && X509_PURPOSE_add(X509_PURPOSE_get_unused_id(NULL), X509_TRUST_COMPAT, 0,
+                                   ocmp_check_cmkga, LN_cmKGA, SN_cmKGA, NULL));
+    ERR_pop_to_mark();
+    return ocmp_cmkga_lookup_ok();
+}
+""",
 }
 
 def declared_names(cdef):
