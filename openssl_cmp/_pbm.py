@@ -11,6 +11,8 @@ request is answered with badAlg.
 
 from __future__ import annotations
 
+import functools
+
 from openssl_cmp import _der
 from openssl_cmp.binding import lib
 
@@ -43,6 +45,7 @@ def protection_oid(protection_alg: bytes | None) -> bytes | None:
     return parts[0].raw if parts and parts[0].tag == 0x06 else None
 
 
+@functools.lru_cache(maxsize=64)  # a handful of algorithms; OBJ_txt2nid parses text
 def _nid(oid_raw: bytes) -> int:
     """The NID of a DER OID (0 when OpenSSL does not know it)."""
     return int(lib.OBJ_txt2nid(_der.oid(_der.single(oid_raw)).encode("ascii")))

@@ -10,7 +10,7 @@ OpenSSL's own HTTP transfer or an in-process ``Server`` (see docs/testing.md).
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.enums import PKIStatus
@@ -56,13 +56,66 @@ def format_message(msg: Message | None, arrow: str) -> str:
     return line
 
 
-class Exchange(NamedTuple):
+class Exchange:
     """One round trip: the request sent, the response received (None when there was none)
-    and the seconds it took."""
+    and the seconds it took.  Unpacks like a tuple: ``request, response, seconds = ex``.
 
-    request: Message
-    response: Message | None
-    seconds: float
+    The messages are kept as DER snapshots and decoded on first access: recording then
+    costs an encoding per message, not a copy of OpenSSL's structure (a copy re-parses every
+    certificate in it), and the response object goes to OpenSSL without a copy."""
+
+    __slots__ = ("_request_der", "_response_der", "seconds", "_request", "_response")
+
+    def __init__(self, request: Message | bytes, response: Message | bytes | None,
+                 seconds: float) -> None:
+        self._request: Message | None = None
+        self._response: Message | None = None
+        self.seconds: float = seconds
+        self._request_der: bytes = request if isinstance(request, bytes) else request.to_der()
+        # what a transfer callback returned that is not a message (the call then fails
+        # with TypeError) is recorded as no response
+        self._response_der: bytes | None = (
+            response if response is None or isinstance(response, bytes)
+            else response.to_der() if hasattr(response, "to_der") else None)
+
+    @property
+    def request(self) -> Message:
+        """The request as it was sent."""
+        if self._request is None:
+            from openssl_cmp.message import Message  # (message imports this module)
+
+            self._request = Message.from_der(self._request_der)
+        return self._request
+
+    @property
+    def response(self) -> Message | None:
+        """The response as it was received, or None when none came."""
+        if self._response is None and self._response_der is not None:
+            from openssl_cmp.message import Message
+
+            self._response = Message.from_der(self._response_der)
+        return self._response
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.request, self.response, self.seconds))
+
+    def __len__(self) -> int:
+        return 3
+
+    def __getitem__(self, index: int) -> Any:
+        return (self.request, self.response, self.seconds)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Exchange):
+            return NotImplemented
+        return (self._request_der, self._response_der, self.seconds) == \
+            (other._request_der, other._response_der, other.seconds)
+
+    def __hash__(self) -> int:
+        return hash((self._request_der, self._response_der, self.seconds))
+
+    def __repr__(self) -> str:
+        return "Exchange(%s)" % format_message(self.request, "->").lstrip("-> ")
 
     def __str__(self) -> str:
         """Two lines: the request and the response, each with the time taken."""
@@ -91,7 +144,7 @@ class Recorder:
         self.user = user
 
     def __call__(self, ctx: Context, request: Message) -> Message:
-        kept = request.copy()  # the request is lent by OpenSSL for this call only
+        kept = request.to_der()  # the request is lent by OpenSSL for this call only
         start = time.perf_counter()
         try:
             response = self.inner(ctx, request)

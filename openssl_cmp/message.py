@@ -17,7 +17,7 @@ from openssl_cmp._typing import BytesLike, CData
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.enums import (ALL_FAIL_INFO_BITS, BodyType, FailInfo, PKIStatus,
                                RevocationReason)
-from openssl_cmp.errors import OpenSSLError, raise_openssl
+from openssl_cmp.errors import OpenSSLError, probe, raise_openssl
 from openssl_cmp.keys import PublicKey
 from openssl_cmp.objects import Certificate, Extensions, GeneralName, Name, list_from_stack
 
@@ -670,9 +670,9 @@ class CertRequest(Owned):
         core refuses such a request for its missing POPO, badPOP)."""
         ptr = self.ptr
         if hasattr(lib, "OSSL_CRMF_MSG_centralkeygen_requested"):
-            answer = lib.OSSL_CRMF_MSG_centralkeygen_requested(ptr, ffi.NULL)
-            if answer < 0:  # POPO inconsistent with the request: not a valid request
-                lib.ERR_clear_error()
+            with probe():  # -1 (POPO inconsistent with the request) is an answer
+                answer = lib.OSSL_CRMF_MSG_centralkeygen_requested(ptr, ffi.NULL)
+            if answer < 0:  # not a valid request for central key generation
                 return False
             return bool(answer == 1)
         der = _tmpl_public_key_der(self._tmpl(ptr))

@@ -23,7 +23,7 @@ from openssl_cmp.context import Context
 from openssl_cmp.enums import BodyType, FailInfo, Option, PKIStatus
 from openssl_cmp._asn1 import asn1_string_bytes
 from openssl_cmp.binding import ffi, lib
-from openssl_cmp.errors import quiet_read, raise_openssl, require
+from openssl_cmp.errors import Error, quiet_read, raise_openssl, require
 from openssl_cmp.keys import PrivateKey, PublicKey
 from openssl_cmp.mockca_store import (CRLSigner, DBAPIStore, MemoryStore, RecordStore,
                                       Revocation, SQLiteStore)
@@ -533,14 +533,16 @@ class MockCA(Server):
                 extensions = None
         else:
             req = cast(CertRequest, crm)  # the server core passes one of the two
-            if req.central_keygen_requested:  # RFC 9483 §4.1.6
+            try:  # a usable key means no central key generation: the common case first
+                public_key = req.public_key()
+            except (Error, ValueError):  # an empty key: perhaps the wanted type (§4.1.6)
+                public_key = None
+            if public_key is None and req.central_keygen_requested:  # RFC 9483 §4.1.6
                 if not self.central_keygen:  # (before 3.5 the core refused it: badPOP)
                     return CertResponse.rejected(
                         FailInfo.BAD_POP, "MockCA: central key generation is not enabled")
                 central_key = self._central_key(req)
                 public_key = central_key.public_key()
-            else:
-                public_key = req.public_key()
             subject, extensions = req.subject, req.extensions()
         body = request.body_type
         if body == BodyType.KUR:
