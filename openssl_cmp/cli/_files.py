@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TypeVar
 
 from openssl_cmp.cli._errors import CLIError, UsageError
 from openssl_cmp.errors import Error
 from openssl_cmp.keys import PrivateKey, PublicKey
 from openssl_cmp.objects import CRL, CSR, Certificate, TrustStore
 from openssl_cmp.store import load_certificates
+
+_O = TypeVar("_O", CRL, CSR)
 
 __all__ = ["split_list", "load_key", "load_public_key", "load_certs", "load_cert",
            "load_store", "load_csr", "write_certs", "write_key"]
@@ -124,13 +127,19 @@ def load_store(specs: str, option: str) -> TrustStore:
     return TrustStore(load_certs(specs, option))
 
 
-def load_crl(spec: str, option: str) -> CRL:
-    """A CRL, PEM or DER."""
+def _load_one(cls: type[_O], spec: str, option: str, what: str) -> _O:
+    """One PEM or DER object of ``cls`` (a CRL, a CSR) from a file."""
     data = _read(spec, option)
     try:
-        return CRL.from_pem(data) if b"-----BEGIN" in data else CRL.from_der(data)
+        return cls.from_pem(data) if b"-----BEGIN" in data else cls.from_der(data)
     except (Error, ValueError) as exc:
-        raise CLIError("%s: %s holds no CRL: %s" % (option, spec, _first_line(exc))) from None
+        raise CLIError("%s: %s holds no %s: %s" % (option, spec, what, _first_line(exc))) \
+            from None
+
+
+def load_crl(spec: str, option: str) -> CRL:
+    """A CRL, PEM or DER."""
+    return _load_one(CRL, spec, option, "CRL")
 
 
 def write_bytes(path: str, data: bytes, option: str) -> None:
@@ -140,11 +149,7 @@ def write_bytes(path: str, data: bytes, option: str) -> None:
 
 def load_csr(spec: str, option: str) -> CSR:
     """A PKCS#10 request, PEM or DER."""
-    data = _read(spec, option)
-    try:
-        return CSR.from_pem(data) if b"-----BEGIN" in data else CSR.from_der(data)
-    except (Error, ValueError) as exc:
-        raise CLIError("%s: %s holds no CSR: %s" % (option, spec, _first_line(exc))) from None
+    return _load_one(CSR, spec, option, "CSR")
 
 
 def _write(path: str, data: bytes, option: str) -> None:
