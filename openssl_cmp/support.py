@@ -28,11 +28,11 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Callable
 
-from openssl_cmp import itavs
+from openssl_cmp import _bio, _der, itavs
 from openssl_cmp._bio import check_instance
 from openssl_cmp._typing import CData
 from openssl_cmp.binding import ffi, lib
-from openssl_cmp.errors import CMPError, raise_openssl
+from openssl_cmp.errors import CMPError
 from openssl_cmp.itavs import CertReqTemplate, CRLStatus, RootCaKeyUpdate
 from openssl_cmp.message import ITAV
 from openssl_cmp.objects import CRL, Certificate, GeneralName
@@ -222,25 +222,19 @@ def get_cert_req_template(ctx: Context) -> CertReqTemplate | None:
 
 
 def _template_from_c(template: CData, key_spec: CData) -> CertReqTemplate | None:
-    """The value object of OpenSSL's answer: re-encoded through an ITAV, which takes
-    ownership of both structures (``new0``)."""
-    if template == ffi.NULL:
-        _free_atavs(key_spec)
-        return None
-    ptr = lib.OSSL_CMP_ITAV_new0_certReqTemplate(template, key_spec)
-    if ptr == ffi.NULL:
-        lib.OSSL_CRMF_CERTTEMPLATE_free(template)
-        _free_atavs(key_spec)
-        raise_openssl("cannot read the certificate request template")
-    return itavs.get_cert_req_template(ITAV._owned(ptr))
-
-
-def _free_atavs(key_spec: CData) -> None:
-    """Free an ``OSSL_CMP_ATAVS`` (a stack of ATAVs) through the generic stack API."""
-    if key_spec != ffi.NULL:
-        lib.OPENSSL_sk_pop_free(ffi.cast("OPENSSL_STACK *", key_spec),
-                                ffi.cast("void (*)(void *)", ffi.addressof(
-                                    lib, "OSSL_CRMF_ATTRIBUTETYPEANDVALUE_free")))
+    """The value object of OpenSSL's answer (both structures are ours and freed here),
+    read through their DER: wrapping them with ``OSSL_CMP_ITAV_new0_certReqTemplate``
+    would leak (OpenSSL 3.4/3.5 allocate a CertTemplate that the given one replaces)."""
+    try:
+        if template == ffi.NULL:
+            return None
+        parts = [_bio.i2d(lib.i2d_OSSL_CRMF_CERTTEMPLATE, template, "CertTemplate")]
+        if key_spec != ffi.NULL:
+            parts.append(_bio.i2d(lib.i2d_OSSL_CMP_ATAVS, key_spec, "keySpec"))
+    finally:
+        lib.OSSL_CRMF_CERTTEMPLATE_free(template)  # NULL-safe, as the other
+        lib.OSSL_CMP_ATAVS_free(key_spec)
+    return itavs.get_cert_req_template(ITAV(itavs.CERT_REQ_TEMPLATE, _der.sequence(*parts)))
 
 
 def get_crl_update(ctx: Context, cert: Certificate | None = None,

@@ -232,7 +232,60 @@ def tls():
     mock.issued.clear()
 
 
-SCENARIOS = {"sessions": sessions, "setters": setters, "objects": objects,
+_AGENT = {}
+
+
+def agent():
+    """What an enrollment agent does beyond enrolling (issues 9, 10, 12): the support
+    operations (OpenSSL's get1 functions on 3.2+/3.4+, the generic GENM before), MockCA's
+    certHash check (X509_digest_sig), message readers and Message.edit, keys and
+    certificates through OSSL_STORE, PKCS#12, and a LibContext."""
+    import subprocess
+
+    from openssl_cmp import (LibContext, Message, load_certificate, load_pkcs12, itavs)
+    from openssl_cmp.testing import MockCA
+
+    if not _AGENT:
+        p12 = os.path.join(PKI, "leak-agent.p12")
+        subprocess.run(["openssl", "pkcs12", "-export", "-in", os.path.join(PKI, "ee.crt"),
+                        "-inkey", os.path.join(PKI, "ee.key"), "-passout", "pass:pw",
+                        "-out", p12], check=True, capture_output=True)
+        mock = MockCA(protect_with_cert=True, allow_key_reuse=True, max_records=4,
+                      cert_req_template=itavs.CertReqTemplate(subject=CA.subject))
+        mock.ctx.log_verbosity = LogLevel.CRIT
+        _AGENT.update(mock=mock, p12=open(p12, "rb").read(), old_root=mock.ca_cert)
+    mock = _AGENT["mock"]
+    seen = []
+
+    def transfer(ctx, request):
+        seen.append(request.to_der())
+        return mock.process(request)
+
+    with mock.client(subject_name="/CN=agent", new_pkey=KEY) as ctx:
+        ctx.log_verbosity = LogLevel.EMERG
+        ctx.transfer_callback = transfer
+        cert = ctx.exec_ir()
+    for op in (lambda c: c.get_ca_certs(), lambda c: c.get_cert_req_template(),
+               lambda c: c.get_crl_update(cert=cert),
+               lambda c: c.get_root_ca_key_update(_AGENT["old_root"])):
+        with mock.client() as ctx:
+            ctx.log_verbosity = LogLevel.EMERG
+            op(ctx)
+    for der in seen:
+        msg = Message.from_der(der)
+        (msg.protection_alg, msg.message_time, msg.general_info, msg.extra_certs,
+         msg.cert_status, msg.status_infos)
+        msg.edit(transaction_id=b"\x01" * 16, protection="break")
+    load_certificate(os.path.join(PKI, "ca.crt"))
+    PrivateKey.load(os.path.join(PKI, "ee.key"))
+    load_pkcs12(_AGENT["p12"], "pw")
+    with LibContext() as lc:
+        PrivateKey.generate("EC", libctx=lc)
+    mock.issued.clear()
+    mock.revocations.clear()
+
+
+SCENARIOS = {"agent": agent, "sessions": sessions, "setters": setters, "objects": objects,
              "callbacks": callbacks, "server": server, "closed": closed_context,
              "tls": tls}
 

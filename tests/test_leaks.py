@@ -14,7 +14,7 @@ SCRIPT = Path(__file__).with_name("leak_scenarios.py")
 
 
 @pytest.mark.parametrize("scenario", ["sessions", "setters", "objects", "callbacks",
-                                      "server", "closed", "tls"])
+                                      "server", "closed", "tls", "agent"])
 def test_no_leak(scenario, pki):
     env = dict(os.environ, OPENSSL_CMP_MEMHOOK="1")
     proc = subprocess.run([sys.executable, str(SCRIPT), scenario, str(pki.dir), str(N)],

@@ -273,3 +273,37 @@ def test_crl_update_against_openssl_mock_server(pki, key_update_files):
     finally:
         server.stop()
     assert crl is not None and crl.to_der() == files["crl"].to_der()
+
+
+def test_results_outlive_their_context():
+    """Ownership (API.md): what the support operations return is the caller's own (get1
+    results on 3.2+/3.4+, decoded copies before); closing and dropping the context, and
+    the server, leaves them usable."""
+    import gc
+
+    mock = MockCA(protect_with_cert=True, cert_req_template=CertReqTemplate(
+        subject=Name.parse("/CN=tmpl")))
+    old_root = mock.ca_cert
+    key = PrivateKey.generate("EC")
+    with mock.client(subject_name="/CN=lifetime", new_pkey=key) as ctx:
+        cert = ctx.exec_ir()
+    results = []
+    for op in (lambda c: c.get_ca_certs(), lambda c: c.get_cert_req_template(),
+               lambda c: c.get_crl_update(cert=cert)):
+        ctx = mock.client()
+        results.append(op(ctx))
+        ctx.reinit()
+        ctx.close()
+        del ctx
+    mock.update_root_key()
+    ctx = mock.client(trusted=TrustStore([old_root]))
+    update = ctx.get_root_ca_key_update(old_root)
+    ctx.close()
+    del ctx, mock
+    gc.collect()
+    certs, template, crl = results
+    assert certs[0].subject == old_root.subject and certs[0].to_der()
+    assert template.subject == Name.parse("/CN=tmpl")
+    assert crl.to_der() and crl.issuer == old_root.subject
+    assert update.new_with_new.is_issued_by(update.new_with_new)
+    assert update.new_with_old.is_issued_by(old_root)
