@@ -213,3 +213,11 @@ def process_client(server, subject, reference=b"cli", secret=b"pw"):
     ctx.set_new_pkey(PrivateKey.generate())
     ctx.transfer_callback = lambda c, request: server.process(request)
     return ctx
+
+
+def sign_with(ctx, cert, key):
+    """From now on ``ctx`` protects its requests with a signature by ``cert``/``key`` (as
+    RFC 9483 wants for KUR and RR), not with its PBM secret."""
+    ctx.cert, ctx.pkey = cert, key
+    ctx.secret_value = None
+    ctx.reference_value = None

@@ -122,6 +122,8 @@ def callbacks():
 
 from openssl_cmp.testing import MockCA  # noqa: E402
 
+from helpers import sign_with  # noqa: E402
+
 # KEY is enrolled every iteration; KUR and RR are signed by the certificate (RFC 9483
 # §4.1.3, §4.2); max_records bounds the CA's index of issued certificates
 MOCK = MockCA(protect_with_cert=True, allow_key_reuse=True, max_records=4)
@@ -136,9 +138,7 @@ def server():
         ctx.log_verbosity = LogLevel.CRIT
         cert = ctx.exec_ir()
         ctx.reinit()
-        ctx.cert, ctx.pkey = cert, key
-        ctx.secret_value = None
-        ctx.reference_value = None
+        sign_with(ctx, cert, key)
         ctx.old_cert = cert
         ctx.exec_kur()
         ctx.reinit()

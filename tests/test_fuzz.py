@@ -10,6 +10,8 @@ from openssl_cmp import (ITAV, CMPError, LogLevel, Message, OpenSSLError, Privat
                          StatusInfo, _der)
 from openssl_cmp.testing import MockCA
 
+from helpers import sign_with
+
 
 @pytest.fixture(scope="module")
 def corpus():
@@ -33,9 +35,7 @@ def corpus():
     for step in ("cr", "kur", "genm", "rr"):
         ctx.reinit()
         if step == "kur":
-            ctx.cert, ctx.pkey = cert, key
-            ctx.secret_value = None
-            ctx.reference_value = None
+            sign_with(ctx, cert, key)
             ctx.old_cert = cert
             ctx.exec_kur()
         elif step == "cr":

@@ -15,6 +15,8 @@ from openssl_cmp import (ITAV, BodyType, Certificate, CertStatus, CMPError, Exte
 from openssl_cmp.binding import lib
 from openssl_cmp.testing import CA_CERTS_OID, MockCA
 
+from helpers import sign_with as signed_by
+
 PBM_OID = "1.2.840.113533.7.66.13"  # id-PasswordBasedMac (RFC 4211 §4.4)
 ECDSA_SHA256_OID = "1.2.840.10045.4.3.2"
 IMPLICIT_CONFIRM_OID = "1.3.6.1.5.5.7.4.13"
@@ -56,9 +58,7 @@ def sign_with(ctx, cert, key):
     """Protect the next requests with ``cert``/``key`` instead of PBM (RFC 9483 §4.1.3 and
     §4.2: a KUR and an RR are signed by the certificate's holder)."""
     ctx.reinit()
-    ctx.cert, ctx.pkey = cert, key
-    ctx.secret_value = None
-    ctx.reference_value = None
+    signed_by(ctx, cert, key)
 
 
 def now_s():

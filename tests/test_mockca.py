@@ -7,6 +7,8 @@ from openssl_cmp import (CSR, ITAV, CMPError, Certificate, Context, FailInfo, Lo
                          Option, PKIStatus, PrivateKey, ReqType, TrustStore, binding)
 from openssl_cmp.testing import CA_CERTS_OID, MockCA
 
+from helpers import sign_with
+
 SIGN_KEY_PAIR_TYPES = "1.3.6.1.5.5.7.4.2"
 
 
@@ -32,9 +34,7 @@ def test_full_lifecycle_in_process(signed):
 
         ctx.reinit()
         if signed:  # from now on protect with the new certificate
-            ctx.cert, ctx.pkey = first, key
-            ctx.secret_value = None
-            ctx.reference_value = None
+            sign_with(ctx, first, key)
         second = ctx.exec_cr()
         assert second.is_issued_by(mock.ca_cert) and second != first
         if signed and binding.has("OSSL_CMP_CTX_get0_validatedSrvCert"):
@@ -48,9 +48,7 @@ def test_full_lifecycle_in_process(signed):
                 ctx.exec_kur()
             assert info.value.fail_info == FailInfo.NOT_AUTHORIZED
             return
-        ctx.cert, ctx.pkey = first, key
-        ctx.secret_value = None
-        ctx.reference_value = None
+        sign_with(ctx, first, key)
         new_key = PrivateKey.generate("ED25519")
         ctx.old_cert = first
         ctx.set_new_pkey(new_key)

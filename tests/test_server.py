@@ -13,6 +13,8 @@ from openssl_cmp.binding import lib
 from openssl_cmp.server import CertResponse, Server
 from openssl_cmp.testing import MockCA
 
+from helpers import sign_with
+
 
 class Issuer(Server):
     """Issues from a fixed CA; counts calls."""
@@ -310,9 +312,7 @@ def _rr_without(field_tag: int):
     ctx.log_verbosity = LogLevel.EMERG
     cert = ctx.exec_ir()
     ctx.reinit()
-    ctx.cert, ctx.pkey = cert, key
-    ctx.secret_value = None
-    ctx.reference_value = None
+    sign_with(ctx, cert, key)
     ctx.old_cert = cert
     captured = []
     ctx.transfer_callback = lambda c, req: (captured.append(req.to_der()), mock.process(req))[1]
