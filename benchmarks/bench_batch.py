@@ -1,5 +1,5 @@
 """Benchmark: fleet enrollment with ``openssl-cmp batch`` vs a shell loop of ``openssl cmp``
-processes, both against the same ``openssl-cmp serve`` (issue 11).
+processes, both against the same ``openssl-cmp serve``.
 
     python benchmarks/bench_batch.py [-n 1000] [--workers 1,2,4,8] [--loop-n N]
 

@@ -1,4 +1,4 @@
-"""Benchmark: serving and enrolling at scale (issue 13), side by side in one run.
+"""Benchmark: serving and enrolling at scale, side by side in one run.
 
     python benchmarks/bench_scale.py [-n 300] [--rounds 2] [--clients 8] [--workers 2]
                                      [--batch-n 2000] [--rss-n 20000] [--rss-full]
@@ -22,7 +22,9 @@ are shared.
     clients ≤ 1.1 × at 1 client; and the server's CPU time / wall time (> 1: more than one
     core).
 (c) ``enroll_many`` in-process against ``MockCA.attach`` (a real certificate issued per
-    enrollment): enrollments/s with 1 and 2 workers; target: 2 workers ≥ 1.7 × 1.
+    enrollment): enrollments/s with 1 and 2 workers; target: 2 workers ≥ 1.7 × 1.  Next to
+    it, in the same interleaved rounds, the ceiling: OpenSSL's own in-process enrollments
+    (``c/enroll_threads.c``, fixed server, no Python) on 1 and 2 threads.
 (d) RSS of this process over ``--rss-n`` in-process enrollments against
     ``MockCA(max_records=100)`` (its records are bounded, so growth would be a leak),
     sampled ten times; ``--rss-full`` runs 100,000.
@@ -253,15 +255,34 @@ def part_b(run, fixture, args):
           % (args.clients, ratio, TARGET_B, met(ratio <= TARGET_B)))
 
 
+def c_threads_program(run):
+    """``c/enroll_threads.c`` built in the run's directory (the reference of (c))."""
+    exe = os.path.join(run.tmp, "enroll_threads")
+    harness.run([run.cc, "-O2", "-o", exe, os.path.join(harness.C_DIR, "enroll_threads.c"),
+                 "-lcrypto", "-lpthread"])
+    return exe
+
+
+def c_threads_rate(run, exe, n, threads):
+    """Enrollments/s of OpenSSL's own in-process enrollments on ``threads`` threads (``n``
+    in total; each thread has a fixed server of its own: no GIL, nothing shared)."""
+    out = harness.run([exe, run.cert_pem, run.key_pem, str(max(1, n // threads)),
+                       str(threads), harness.REF.decode(), harness.SECRET.decode()])
+    fields = dict(item.split("=", 1) for item in out.split())
+    return float(fields["per_s"])
+
+
 def part_c(run, fixture, args):
     from openssl_cmp import PrivateKey, enroll_many
 
-    print("\n## (c) `enroll_many` in-process against `MockCA.attach` (%d enrollments)\n"
+    print("\n## (c) `enroll_many` in-process against `MockCA.attach` (%d enrollments), next "
+          "to OpenSSL's own in-process enrollments on 1 and 2 threads (C, no GIL)\n"
           % args.batch_n)
     mock = harness_mock()
     keys = [PrivateKey.generate("EC") for _ in range(64)]  # before timing
+    exe = c_threads_program(run)
 
-    def measure(workers):
+    def measure_py(workers):
         jobs = [mock.client(subject_name="/CN=b%d" % i, new_pkey=keys[i % len(keys)])
                 for i in range(args.batch_n)]
         try:
@@ -276,14 +297,24 @@ def part_c(run, fixture, args):
             raise BenchError("enroll_many: %d failures, first %r" % (len(bad), bad[0]))
         return args.batch_n / elapsed
 
-    measure(2)  # warm-up
+    def measure(name):
+        kind, threads = name.split("-")
+        if kind == "py":
+            return measure_py(int(threads))
+        return c_threads_rate(run, exe, args.batch_n, int(threads))
+
+    measure("py-2")  # warm-up
+    names = ["py-1", "py-2", "C-1", "C-2"]
     rates = harness.interleaved_rounds(
-        [1, 2], args.rounds, measure,
-        lambda r, res: harness.round_line("round", r, args.rounds, res, "workers=%s %.0f/s",
+        names, args.rounds, measure,
+        lambda r, res: harness.round_line("round", r, args.rounds, res, "%s %.0f/s",
                                           " (%s)" % load()))
-    ratio = harness.per_round_ratio(rates[2], rates[1])
+    ratio = harness.per_round_ratio(rates["py-2"], rates["py-1"])
+    c_ratio = harness.per_round_ratio(rates["C-2"], rates["C-1"])
     print("\n2 workers / 1 = %.2f × (target ≥ %.1f: %s) on %d cores, %s"
           % (ratio, TARGET_C, met(ratio >= TARGET_C), os.cpu_count(), load()))
+    print("OpenSSL alone (C, 2 threads / 1) = %.2f ×: the ceiling on this machine; "
+          "enroll_many reaches %.0f %% of it" % (c_ratio, 100 * ratio / c_ratio))
 
 
 def harness_mock(max_records=1000):
@@ -347,7 +378,7 @@ def main(argv=None):
             {"a": part_a, "b": part_b, "c": part_c, "d": part_d}[part](run, fixture, args)
         print()
 
-    return harness.run_main("Scale benchmarks (issue 13)", __file__, argv, args, body,
+    return harness.run_main("Scale benchmarks", __file__, argv, args, body,
                             "bench_scale_")
 
 

@@ -188,7 +188,8 @@ HEADER_FIELDS = {0: "message_time", 1: "protection_alg", 2: "sender_kid", 3: "re
 
 def pkiheader(der: bytes) -> dict[str, Any]:
     """The fields of a DER PKIHeader: pvno, sender, recipient (GeneralName DER) and the
-    optional [n] fields (OCTET STRING contents for kids/ids/nonces; DER otherwise)."""
+    optional [n] fields (OCTET STRING contents for kids/ids/nonces; DER otherwise), plus
+    ``protection_oid``, the DER OID of protectionAlg when it has one."""
     seq = single(der)
     parts = children(seq.value)
     if len(parts) < 3:
@@ -204,6 +205,13 @@ def pkiheader(der: bytes) -> dict[str, Any]:
             out[HEADER_FIELDS[n]] = inner.value  # OCTET STRING contents
         else:
             out[HEADER_FIELDS[n]] = inner.raw
+            if n == 1:  # read here once: every protection decision of a request needs it
+                try:
+                    alg = children(inner.value)
+                except ValueError:  # (an undecodable body's header): no OID to act on
+                    alg = []
+                if alg and alg[0].tag == 0x06:
+                    out["protection_oid"] = alg[0].raw
     return out
 
 

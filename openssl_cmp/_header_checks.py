@@ -182,15 +182,12 @@ class ServerChecks:
 
 
 def _generalized_time(raw: bytes) -> datetime.datetime:
-    """A DER GeneralizedTime (``YYYYMMDDHHMMSS[.f]Z``) as an aware datetime."""
+    """A DER GeneralizedTime (``YYYYMMDDHHMMSS[.f]Z``) as an aware datetime (``_der``'s
+    reader: no strptime, which costs ~20 µs per request)."""
     tlv = _der.single(raw)
     if tlv.tag != 0x18:
         raise ValueError("messageTime is not a GeneralizedTime")
-    text = tlv.value.decode("ascii")
-    if not text.endswith("Z") or len(text) < 15:
-        raise ValueError("messageTime is not in UTC")
-    base = datetime.datetime.strptime(text[:14], "%Y%m%d%H%M%S")
-    return base.replace(tzinfo=datetime.timezone.utc)
+    return _der.generalized_time(tlv)
 
 
 def check_request(checks: ServerChecks, fields: dict[str, Any], body: BodyType,

@@ -84,7 +84,7 @@ def readable_header(body: bytes) -> dict[str, Any] | None:
 
 
 def _is_pbm(fields: dict[str, Any]) -> bool:
-    return _pbm.protection_oid(fields.get("protection_alg")) == _pbm.PBM_OID
+    return fields.get("protection_oid") == _pbm.PBM_OID
 
 
 def _explicit(number: int, inner: bytes) -> bytes:

@@ -662,7 +662,7 @@ def _header_fields(request: Message) -> dict[str, Any] | None:
 def _credentials(fields: dict[str, Any]) -> tuple[Any, ...]:
     """How a request is protected, for comparing a certConf with its request: the MAC
     reference, or the signer as the header names it (sender, senderKID)."""
-    oid = _pbm.protection_oid(fields.get("protection_alg"))
+    oid = fields.get("protection_oid")
     if oid is None:
         return ("none",)
     if oid == _pbm.PBM_OID:
@@ -1236,7 +1236,7 @@ class Server:
                 # bare "unexpected pkibody"
                 raise CheckFailure(FailInfo.BAD_REQUEST, _FOLLOW_UPS[body])
             alg = fields.get("protection_alg")
-            oid = _pbm.protection_oid(alg)
+            oid = fields.get("protection_oid")
             if oid == _pbm.PBMAC1_OID:
                 raise CheckFailure(FailInfo.BAD_ALG, "PBMAC1 is not supported (RFC 9481 6.1.2)")
             if oid == _pbm.PBM_OID:

@@ -236,7 +236,7 @@ _AGENT = {}
 
 
 def agent():
-    """What an enrollment agent does beyond enrolling (issues 9, 10, 12): the support
+    """What an enrollment agent does beyond enrolling: the support
     operations (OpenSSL's get1 functions on 3.2+/3.4+, the generic GENM before), MockCA's
     certHash check (X509_digest_sig), message readers and Message.edit, keys and
     certificates through OSSL_STORE, PKCS#12, and a LibContext."""

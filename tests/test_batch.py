@@ -1,4 +1,4 @@
-"""``openssl_cmp.enroll_many`` and ``openssl-cmp batch`` (issue 11): many enrollments in
+"""``openssl_cmp.enroll_many`` and ``openssl-cmp batch``: many enrollments in
 one process, results in job order, one failure never stops the rest, resumable runs."""
 
 from __future__ import annotations

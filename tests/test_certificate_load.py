@@ -1,4 +1,4 @@
-"""``Certificate.load(uri)``: a certificate through OSSL_STORE (issue 10), as the
+"""``Certificate.load(uri)``: a certificate through OSSL_STORE, as the
 functions of openssl_cmp.store, from the class users look on first."""
 
 import pytest

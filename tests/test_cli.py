@@ -59,7 +59,7 @@ def test_serve_answers_openssl_cmp_client(pki, tmp_path):
         cert = Certificate.from_file(tmp_path / "new.pem")
         assert cert.subject == Name.parse("/CN=via-cli")
         assert cert.is_issued_by(Certificate.from_file(ca_path))
-        # SIGTERM ends serve like Ctrl-C: summary printed, exit status 0 (issue 9)
+        # SIGTERM ends serve like Ctrl-C: summary printed, exit status 0
         proc.terminate()
         assert proc.wait(30) == 0, proc.stderr.read()
         rest = []

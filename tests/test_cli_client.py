@@ -1,4 +1,4 @@
-"""The client subcommands of ``openssl-cmp`` (issue 11): against OpenSSL's mock server,
+"""The client subcommands of ``openssl-cmp``: against OpenSSL's mock server,
 with the files they write compared byte for byte with what ``openssl cmp`` writes for the
 same server, offline message files in both directions, the embedded MockCA, and one-line
 errors with the right exit status."""

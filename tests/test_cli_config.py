@@ -1,5 +1,5 @@
 """Config files for ``openssl-cmp`` in OpenSSL's format and with ``openssl cmp -config
--section``'s lookup (issue 11): the same file drives both."""
+-section``'s lookup: the same file drives both."""
 
 from __future__ import annotations
 

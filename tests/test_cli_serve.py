@@ -1,4 +1,4 @@
-"""``openssl-cmp serve`` with the option names of OpenSSL's mock server (issue 11), driven
+"""``openssl-cmp serve`` with the option names of OpenSSL's mock server, driven
 by the real ``openssl cmp`` client and by our own client, on 127.0.0.1 with free ports."""
 
 from __future__ import annotations

@@ -114,7 +114,7 @@ def test_same_files_as_openssl_cmp(served, tmp_path):
 
 
 def test_certificate_uri_goes_through_ossl_store(capsys, pki):
-    """Certificate arguments accept OSSL_STORE URIs (issue 11): an unknown scheme is a
+    """Certificate arguments accept OSSL_STORE URIs: an unknown scheme is a
     one-line error naming the option, a file: URI works."""
     assert cli("genm", "--infotype", "caCerts", "--trusted", "nosuch:thing") == 1
     err = capsys.readouterr().err.strip().splitlines()

@@ -100,5 +100,21 @@ def test_der_pkiheader(cmp_messages):
     assert fields["sender_kid"] == b"x"
     assert fields["transaction_id"] == req.transaction_id
     assert "recip_nonce" not in fields
+    # the protectionAlg's OID, read once for every protection decision: PBM here
+    assert fields["protection_oid"] == _der.encode_oid("1.2.840.113533.7.66.13")
+    assert _der.single(fields["protection_alg"]).value.startswith(fields["protection_oid"])
     with pytest.raises(ValueError):
         _der.pkiheader(der_seq(b"\x02\x01\x02"))
+
+
+def test_der_pkiheader_protection_oid_absent_or_unreadable():
+    name = GeneralName.directory("/CN=x").to_der()
+    base = _der.encode_integer(2) + name + name
+    assert "protection_oid" not in _der.pkiheader(_der.sequence(base))
+    # [1] protectionAlg holding a SEQUENCE whose contents are not DER: no OID, no error
+    broken = _der.encode(0xA1, _der.encode(0x30, b"\x06\x05\x2b"))
+    fields = _der.pkiheader(_der.sequence(base + broken))
+    assert "protection_alg" in fields and "protection_oid" not in fields
+    # a protectionAlg that starts with something other than an OID: none either
+    odd = _der.encode(0xA1, _der.sequence(_der.encode_integer(1)))
+    assert "protection_oid" not in _der.pkiheader(_der.sequence(base + odd))

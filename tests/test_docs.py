@@ -156,6 +156,24 @@ def test_links_stay_in_the_repository(page: Path):
         assert (page.parent / path).exists(), "%s links to a missing %s" % (page.name, target)
 
 
+# The project's own files name what they do, not the tracker's event that asked for it: a
+# clone has no tracker, and a tracker number tells its reader nothing.
+_TRACKER_NUMBER = re.compile(r"\bissues? ?#?\d+", re.IGNORECASE)
+_SOURCES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")),
+            *sorted((ROOT / "docs").glob("*.rst")),
+            *(p for d in ("openssl_cmp", "tests", "benchmarks", "fuzz")
+              for p in sorted((ROOT / d).rglob("*")) if p.suffix in (".py", ".c", ".md")
+              and p.name != "_openssl.c")]  # (cffi's output, which quotes cffi's tracker)
+
+
+def test_no_tracker_numbers_in_the_project_files():
+    found = ["%s:%d: %s" % (path.relative_to(ROOT), n, line.strip())
+             for path in _SOURCES if path.is_file()
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if _TRACKER_NUMBER.search(line)]
+    assert found == []
+
+
 @pytest.mark.parametrize("block", RUNNABLE, ids=[b.name for b in RUNNABLE])
 def test_code_block(block: Block, pages, tmp_path):
     page = pages.setdefault(block.page, _Page(block.page))

@@ -162,7 +162,7 @@ def test_enrollment_with_a_key_of_a_libcontext(pki, source):
 
 
 def test_server_and_mock_ca_accept_a_library_context():
-    """Server(libctx=LibContext) (issue 10): its workers' contexts use it, and it stays
+    """Server(libctx=LibContext): its workers' contexts use it, and it stays
     alive as long as the server does."""
     lc = LibContext()
     mock = MockCA(libctx=lc)

@@ -160,7 +160,7 @@ GENERAL_NAME *d2i_GENERAL_NAME(GENERAL_NAME **, const unsigned char **, long);
 int i2d_GENERAL_NAME(const GENERAL_NAME *, unsigned char **);
 void GENERAL_NAME_set0_value(GENERAL_NAME *, int, void *);
 void *GENERAL_NAME_get0_value(const GENERAL_NAME *, int *);
-int GENERAL_NAME_print(BIO *, const GENERAL_NAME *);
+int GENERAL_NAME_print(BIO *, GENERAL_NAME *);  /* as declared by OpenSSL (no const) */
 int GENERAL_NAME_cmp(GENERAL_NAME *, GENERAL_NAME *);
 GENERAL_NAME *a2i_GENERAL_NAME(GENERAL_NAME *, const X509V3_EXT_METHOD *, X509V3_CTX *, int,
                                const char *, int);

@@ -178,7 +178,7 @@ static int ocmp_verify_cb(int ok, X509_STORE_CTX *ctx)
         snprintf(ocmp_failure_reason, sizeof(ocmp_failure_reason), "%s (depth %d%s%s)",
                  X509_verify_cert_error_string(err), depth,
                  subject == NULL ? "" : ", subject ", subject == NULL ? "" : subject);
-        ocmp_failure_leaf[0] = '\0';
+        ocmp_failure_leaf[0] = '\\0';
         if (leaf != NULL)
             X509_NAME_oneline(X509_get_subject_name(leaf), ocmp_failure_leaf,
                               sizeof(ocmp_failure_leaf));
@@ -193,11 +193,11 @@ static int ocmp_verify_cb(int ok, X509_STORE_CTX *ctx)
    forget it; returns 0 when there was none. */
 static int ocmp_take_verify_failure(char *reason, char *leaf)
 {
-    if (ocmp_failure_reason[0] == '\0')
+    if (ocmp_failure_reason[0] == '\\0')
         return 0;
     memcpy(reason, ocmp_failure_reason, sizeof(ocmp_failure_reason));
     memcpy(leaf, ocmp_failure_leaf, sizeof(ocmp_failure_leaf));
-    ocmp_failure_reason[0] = ocmp_failure_leaf[0] = '\0';
+    ocmp_failure_reason[0] = ocmp_failure_leaf[0] = '\\0';
     return 1;
 }
 
