@@ -182,7 +182,9 @@ def answer(server: Server, body: bytes, tally: Tally, peer: str = "") -> Reply:
     except (OpenSSLError, ValueError) as exc:
         return _undecodable(server, body, exc, peer)
     try:
-        response, failure = server._process(request)
+        # the connection is the pool's second key: one connection cannot evict other
+        # clients' transactions, whatever senders it names
+        response, failure = server._process(request, peer if peer not in ("", "-") else None)
     except Exception as exc:  # noqa: BLE001 - the core produced no message at all
         tally._record(exc)
         return Reply(500, TEXT, b"server error\n")

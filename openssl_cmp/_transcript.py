@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.enums import PKIStatus
 from openssl_cmp.errors import CMPError, drain
+from openssl_cmp.message import Message
 
 if TYPE_CHECKING:
     from openssl_cmp.context import Context
-    from openssl_cmp.message import Message
 
 __all__ = ["Exchange", "format_message", "format_transcript", "Recorder"]
 
@@ -82,8 +82,6 @@ class Exchange:
     def request(self) -> Message:
         """The request as it was sent."""
         if self._request is None:
-            from openssl_cmp.message import Message  # (message imports this module)
-
             self._request = Message.from_der(self._request_der)
         return self._request
 
@@ -91,8 +89,6 @@ class Exchange:
     def response(self) -> Message | None:
         """The response as it was received, or None when none came."""
         if self._response is None and self._response_der is not None:
-            from openssl_cmp.message import Message
-
             self._response = Message.from_der(self._response_der)
         return self._response
 
@@ -167,8 +163,6 @@ def _c_transfer(call: Callable[[Any, Any], Any], arg: Any, what: str
     transfer_cb_arg set to ``arg`` for the call (the server context of
     ``OSSL_CMP_CTX_server_perform``; NULL for ``OSSL_CMP_MSG_http_perform``, which from
     3.5 on reads a non-NULL arg as its BIOs) and the recording hop's handle back after."""
-    from openssl_cmp.message import Message
-
     def transfer(ctx: Context, request: Message) -> Message:
         ptr = ctx.ptr
         handle = lib.OSSL_CMP_CTX_get_transfer_cb_arg(ptr)

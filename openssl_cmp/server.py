@@ -11,13 +11,14 @@ nonces, polling state live in it and its inner context).  A Server therefore kee
   ``transaction_timeout`` seconds ago and a worker is needed, or when a limit abandons it.
   A worker left in the middle of polling is discarded, never reused.  Requests of different
   transactions run in parallel; requests of one transaction run one at a time.
-* Fair limits.  A transaction left open by a response is counted for its client (the
-  ``client`` key the HTTP layer passes, else the sender and senderKID of the request
-  header, checked by the server core's protection validation).  Beyond
-  ``max_transactions_per_client`` the client's own oldest open transaction is abandoned;
-  beyond ``max_open_transactions`` in all, the oldest of the client holding the most.  One
-  client therefore cannot evict another's transactions.  A worker with a request in flight
-  is never touched.
+* Fair limits.  A transaction left open by a response is counted for its client, under
+  two keys: the sender and senderKID of the request header (checked by the server core's
+  protection validation), and the connection it came on (:class:`Connection`, the peer
+  address the HTTP front ends pass).  Beyond ``max_transactions_per_client`` under one key,
+  that key's own oldest open transaction is abandoned; beyond ``max_open_transactions`` in
+  all, the oldest under the key holding the most.  So neither one sender (whatever
+  connections it uses) nor one connection (whatever senders it names) can evict another
+  client's transactions.  A worker with a request in flight is never touched.
 * ``attach(client)``: the client gets a worker of its own for as long as it stays attached
   (C fast path: ``OSSL_CMP_CTX_server_perform``, no Python between client and server core).
 
@@ -38,8 +39,8 @@ import threading
 import time
 import weakref
 from threading import get_ident
-from typing import (TYPE_CHECKING, Any, Callable, Iterable, List, NoReturn, Optional, Tuple,
-                    TypeVar, Union, cast)
+from typing import (TYPE_CHECKING, Any, Callable, Iterable, List, NamedTuple, NoReturn,
+                    Optional, Tuple, TypeVar, Union, cast)
 
 from openssl_cmp import _bio, _der, _pbm, _server_errors, _signer, callbacks
 from openssl_cmp._header_checks import (CheckFailure, ServerChecks, check_cert_conf,
@@ -58,7 +59,7 @@ from openssl_cmp.keys import PrivateKey
 from openssl_cmp.message import ITAV, CertRequest, Message, StatusInfo, itavs_from_stack
 from openssl_cmp.objects import CSR, Certificate, Name
 
-__all__ = ["Server", "ServerContext", "CertResponse", "RejectRequest", "ServerChecks"]
+__all__ = ["Server", "ServerContext", "CertResponse", "RejectRequest", "ServerChecks", "Connection"]
 
 if TYPE_CHECKING:  # types only (http is imported on demand: see serve_http)
     import ssl
@@ -364,8 +365,16 @@ class ServerContext(Context):
 
 
 for _name in ("exec_certreq", "exec_ir", "exec_cr", "exec_p10cr", "exec_kur", "try_certreq",
-              "exec_rr", "exec_genm"):
+              "exec_rr", "exec_genm", "get_ca_certs", "get_root_ca_key_update",
+              "get_cert_req_template", "get_crl_update"):
     setattr(ServerContext, _name, _refused(_name, _NOT_REPLAYED))
+ServerContext.close = _refused(  # type: ignore[method-assign]
+    "close", "the template lives as long as its Server (which frees it, and every worker, "
+    "when it is dropped); closing it alone would leave the workers configured and the "
+    "template unusable")
+ServerContext.__enter__ = _refused(  # type: ignore[method-assign]
+    "__enter__", "the template is not a context manager of its own (leaving the block "
+    "would close it)")
 for _name in ("set_new_pkey", "push_subject_alt_name", "push_policy", "push_genm_itav"):
     setattr(ServerContext, _name, _refused(_name, "a client's request content: it is not "
                                            "replayed to the workers and a server has no use "
@@ -473,7 +482,7 @@ class _Worker:
     """One OSSL_CMP_SRV_CTX of a Server's pool.  Its custom_ctx is a handle to itself."""
 
     __slots__ = ("server_ref", "srv", "ctx", "tid", "last_used", "polling", "refused",
-                 "busy", "pooled", "client", "mutex", "c_depth", "c_thread", "pending",
+                 "busy", "pooled", "clients", "mutex", "c_depth", "c_thread", "pending",
                  "misconfigured", "rejection", "credentials", "signer_der", "signer",
                  "scratch", "delayed", "__weakref__")
 
@@ -486,7 +495,7 @@ class _Worker:
     refused: bool
     busy: int
     pooled: bool
-    client: object
+    clients: tuple[object, ...]
     mutex: threading.Lock
     c_depth: int
     c_thread: int | None
@@ -522,7 +531,7 @@ class _Worker:
         self.refused = False  # the last certificate response refused: no certConf follows
         self.busy = 0  # requests in flight on it (never evicted or reset while busy)
         self.pooled = False  # in the idle list (guards against releasing it twice)
-        self.client = None  # the client its open transaction is counted for
+        self.clients = ()  # the keys its open transaction is counted under
         self.mutex = threading.Lock()  # guards c_depth, c_thread and pending
         self.c_depth = 0  # C calls in progress on it (OpenSSL holds pointers into it)
         self.c_thread = None  # the thread making them
@@ -724,6 +733,14 @@ def _check_limit(name: str, value: _N, kind: type | tuple[type, ...], minimum: f
     if value < minimum:
         raise ValueError("%s must be >= %s, not %r" % (name, minimum, value))
     return value
+
+
+class Connection(NamedTuple):
+    """The connection a request came on (``peer``: the HTTP front end's peer address,
+    ``"host:port"``), one of the keys :meth:`Server.transactions_by_client` counts open
+    transactions under (the other: the header's sender and senderKID)."""
+
+    peer: object
 
 
 class Server:
@@ -1033,44 +1050,45 @@ class Server:
     def _abandon(self, tid: bytes, worker: _Worker, reason: str | None = None) -> None:
         """Take ``worker`` (not busy) away from transaction ``tid``."""
         del self._open[tid]
-        client = worker.client
-        if client is not None:
+        for client in worker.clients:
             bucket = self._clients[client]
             del bucket[tid]
             if not bucket:
                 del self._clients[client]
+        if worker.clients:
             self._counted -= 1
         if reason is not None:
             self._abandoned[reason] += 1
         self._release(worker)
 
-    def _keep_open(self, tid: bytes, worker: _Worker, client: object) -> None:
-        """After a response that leaves transaction ``tid`` open: count it for its client
-        (the request was accepted by the server core, so its sender is authenticated as far
-        as the protection goes), then apply the limits."""
+    def _keep_open(self, tid: bytes, worker: _Worker, clients: tuple[object, ...]) -> None:
+        """After a response that leaves transaction ``tid`` open: count it under its
+        client's keys (the request was accepted by the server core, so its sender is
+        authenticated as far as the protection goes), then apply the limits."""
         worker.last_used = time.monotonic()
         del self._open[tid]
         self._open[tid] = worker  # most recently answered: last
-        if worker.client is None:
-            worker.client = client
+        if not worker.clients:  # its first response that leaves it open: counted once
+            worker.clients = clients
+            self._counted += 1
+        for client in worker.clients:
             bucket = self._clients.get(client)
             if bucket is None:
                 bucket = self._clients[client] = {}
-            self._counted += 1
-        else:
-            bucket = self._clients[worker.client]
-            del bucket[tid]
-        bucket[tid] = worker
-        excess = len(bucket) - self.max_transactions_per_client
-        if excess > 0:  # the client's own oldest go, never another client's
-            victims: list[tuple[bytes, _Worker]] = []
-            for victim_tid, victim in bucket.items():
-                if not victim.busy and victim is not worker:
-                    victims.append((victim_tid, victim))
-                    if len(victims) == excess:
-                        break
-            for victim_tid, victim in victims:
-                self._abandon(victim_tid, victim, "client_limit")
+            bucket.pop(tid, None)
+            bucket[tid] = worker  # most recently answered: last
+        for client in worker.clients:
+            held = self._clients.get(client)  # (None if abandoning emptied it meanwhile)
+            excess = 0 if held is None else len(held) - self.max_transactions_per_client
+            if held is not None and excess > 0:  # the key's own oldest go, not another's
+                victims: list[tuple[bytes, _Worker]] = []
+                for victim_tid, victim in held.items():
+                    if not victim.busy and victim is not worker:
+                        victims.append((victim_tid, victim))
+                        if len(victims) == excess:
+                            break
+                for victim_tid, victim in victims:
+                    self._abandon(victim_tid, victim, "client_limit")
         while self._counted > self.max_open_transactions:
             oldest = self._global_victim(worker)
             if oldest is None:
@@ -1078,8 +1096,9 @@ class Server:
             self._abandon(*oldest, "global_limit")
 
     def _global_victim(self, answered: _Worker) -> tuple[bytes, _Worker] | None:
-        """The oldest transaction among the clients holding the most open ones, except one
-        with a request in flight and the one just ``answered`` (which is the newest)."""
+        """The oldest transaction among the keys (senders, connections) holding the most
+        open ones, except one with a request in flight and the one just ``answered`` (which
+        is the newest)."""
         most = max(len(bucket) for bucket in self._clients.values())
         best: tuple[bytes, _Worker] | None = None
         for bucket in self._clients.values():
@@ -1097,7 +1116,7 @@ class Server:
         polling or lacks a configuration change.  Only called for a worker with no request
         in flight."""
         worker.tid = None
-        worker.client = None
+        worker.clients = ()
         if worker.polling or worker.misconfigured:
             # the SRV_CTX would insist on a pollReq: drop it (freed with its last reference,
             # after C is done with it: no request is in flight)
@@ -1108,7 +1127,7 @@ class Server:
             self._idle.append(worker)
 
     def _give_back(self, worker: _Worker, ended: bool, in_flight: bool = True,
-                   client: object = None) -> None:
+                   clients: tuple[object, ...] = ()) -> None:
         with self._pool_lock:
             if in_flight:
                 worker.busy -= 1
@@ -1121,7 +1140,7 @@ class Server:
                 if ended:
                     self._abandon(tid, worker)
                 else:
-                    self._keep_open(tid, worker, client)
+                    self._keep_open(tid, worker, clients)
                 return
             self._release(worker)
 
@@ -1136,9 +1155,10 @@ class Server:
         return len(self._all)
 
     def transactions_by_client(self) -> dict[object, int]:
-        """Open transactions per client: ``{client: count}``.  A client is the ``client``
-        given to the HTTP layer (its peer address), else ``(sender, sender_kid)`` of the
-        PKIHeader (the sender GeneralName as DER, the senderKID bytes or None)."""
+        """Open transactions per key: ``{key: count}``.  Each open transaction is counted
+        under ``(sender, sender_kid)`` of its PKIHeader (the sender GeneralName as DER, the
+        senderKID bytes or None) and, when it came over HTTP, under the
+        :class:`Connection` it came on."""
         with self._pool_lock:
             return {client: len(bucket) for client, bucket in self._clients.items()}
 
@@ -1157,9 +1177,10 @@ class Server:
     # -- serving --------------------------------------------------------------------------
     def _process(self, request: Message,
                  client: object = None) -> tuple[Message, BaseException | None]:
-        """(response Message, exception raised by a handler or None).  ``client`` (hashable,
-        e.g. the HTTP peer address) identifies who sent the request for the pool limits;
-        by default the sender and senderKID of its header do."""
+        """(response Message, exception raised by a handler or None).  ``client`` (hashable:
+        the HTTP front ends pass the peer address) is the connection the request came on, a
+        second key the pool limits count its transaction under, beside the sender and
+        senderKID of its header."""
         _check_instance(request, Message, "request")
         if client is not None:
             hash(client)  # TypeError now rather than inside the pool
@@ -1172,6 +1193,7 @@ class Server:
             protection = screened
         worker = self._take(request.transaction_id)
         ended = True
+        clients: tuple[object, ...] = ()
         try:
             boundary = boundary_of(worker.ctx)
             with boundary.lock:
@@ -1209,11 +1231,12 @@ class Server:
                         response = _server_errors.precise(
                             self, response, worker.rejection,
                             None if protection is None else protection.adjust)
-            if not ended and client is None and worker.client is None:
-                client = _sender_identity(request) if fields is None else \
+            if not ended and not worker.clients:
+                sender = _sender_identity(request) if fields is None else \
                     (fields["sender"], fields.get("sender_kid"))
+                clients = (sender,) if client is None else (sender, Connection(client))
         finally:
-            self._give_back(worker, ended, client=client)
+            self._give_back(worker, ended, clients=clients)
         return response, exc
 
     def _screen(self, request: Message, fields: dict[str, Any]) -> Message | _Protection | None:
@@ -1272,14 +1295,15 @@ class Server:
         secret = recorded[0] if recorded else None
         if isinstance(secret, str):
             secret = secret.encode("utf-8")
-        ok = lib.OSSL_CMP_CTX_set1_secretValue(
-            ptr, ffi.NULL if secret is None else secret, 0 if secret is None else len(secret))
         template = self.ctx.ptr
-        for option in (Option.OWF_ALGNID, Option.MAC_ALGNID):
-            ok &= lib.OSSL_CMP_CTX_set_option(ptr, option,
-                                              lib.OSSL_CMP_CTX_get_option(template, option))
-        if ok != 1:  # only out of memory: the worker is not reused
-            lib.ERR_clear_error()
+        with probe():  # a failure (only out of memory) retires the worker: no error to report
+            ok = lib.OSSL_CMP_CTX_set1_secretValue(
+                ptr, ffi.NULL if secret is None else secret,
+                0 if secret is None else len(secret))
+            for option in (Option.OWF_ALGNID, Option.MAC_ALGNID):
+                ok &= lib.OSSL_CMP_CTX_set_option(ptr, option,
+                                                  lib.OSSL_CMP_CTX_get_option(template, option))
+        if ok != 1:  # the worker is not reused
             worker.misconfigured = True
 
     def process(self, request: Message) -> Message:
@@ -1477,9 +1501,9 @@ def _give_central_key(worker: _Worker, crm: CData, p10cr: CData, key: PrivateKey
     (signed by ``server.ctx.cert``/``pkey``) and clears newPkey whatever happens."""
     require("OSSL_CRMF_MSG_centralkeygen_requested",
             "answering central key generation (CertResponse private_key)")
-    requested = lib.OSSL_CRMF_MSG_centralkeygen_requested(crm, p10cr)
+    with probe():  # "not requested" (0) or "cannot tell" (-1) is an answer, not an error
+        requested = lib.OSSL_CRMF_MSG_centralkeygen_requested(crm, p10cr)
     if requested != 1:
-        lib.ERR_clear_error()
         raise ValueError("CertResponse.private_key for a request that does not ask for "
                          "central key generation")
     ref = key._new_reference()

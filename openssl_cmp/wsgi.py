@@ -79,10 +79,19 @@ class WSGIApp(_rfc6712.Tally):
                 if body is None:
                     reply = _rfc6712.refusal(400, "body does not match Content-Length")
                 else:
-                    reply = _rfc6712.answer(self.server, body, self,
-                                            str(environ.get("REMOTE_ADDR", "-")))
+                    reply = _rfc6712.answer(self.server, body, self, _peer(environ))
         start_response("%d %s" % (reply.status, HTTPStatus(reply.status).phrase),
                        [("Content-Type", reply.content_type),
                         ("Content-Length", str(len(reply.body)))])
         return [reply.body]
 
+
+def _peer(environ: Mapping[str, Any]) -> str:
+    """``host:port`` of the client as the WSGI server reports it (REMOTE_PORT is not in
+    PEP 3333, but gunicorn, uWSGI and wsgiref set it), ``host`` alone without it, or
+    ``-``."""
+    host = environ.get("REMOTE_ADDR")
+    if not host:
+        return "-"
+    port = environ.get("REMOTE_PORT")
+    return "%s:%s" % (host, port) if port else str(host)

@@ -156,6 +156,40 @@ def test_links_stay_in_the_repository(page: Path):
         assert (page.parent / path).exists(), "%s links to a missing %s" % (page.name, target)
 
 
+def test_every_public_name_has_a_docstring():
+    """Every class and function a public module exports (``__all__``), and every public
+    method and property those classes define, says what it is: the API reference is
+    generated from these docstrings."""
+    import enum
+    import importlib
+    import inspect
+    import pkgutil
+
+    import openssl_cmp
+
+    modules = [openssl_cmp] + [importlib.import_module("openssl_cmp." + info.name)
+                               for info in pkgutil.iter_modules(openssl_cmp.__path__)
+                               if not info.name.startswith("_")]
+    missing = []
+    for module in modules:
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+                continue
+            if not inspect.getdoc(obj):
+                missing.append("%s.%s" % (module.__name__, name))
+            if not inspect.isclass(obj) or issubclass(obj, enum.Enum):
+                continue
+            for attr, value in vars(obj).items():
+                if attr.startswith("_"):
+                    continue
+                func = value.fget if isinstance(value, property) else \
+                    getattr(value, "__func__", value)
+                if inspect.isfunction(func) and not (func.__doc__ or "").strip():
+                    missing.append("%s.%s.%s" % (module.__name__, name, attr))
+    assert len(modules) > 20 and missing == []
+
+
 # The project's own files name what they do, not the tracker's event that asked for it: a
 # clone has no tracker, and a tracker number tells its reader nothing.
 _TRACKER_NUMBER = re.compile(r"\bissues? ?#?\d+", re.IGNORECASE)

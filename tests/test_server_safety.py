@@ -12,7 +12,7 @@ import pytest
 
 from openssl_cmp import (CMPError, Certificate, Context, LogLevel, Message, Option,
                          PrivateKey, TrustStore)
-from openssl_cmp.server import CertResponse, Server
+from openssl_cmp.server import CertResponse, Connection, Server
 from openssl_cmp.testing import MockCA
 
 CA_KEY = PrivateKey.generate()
@@ -341,6 +341,48 @@ def test_server_ctx_refuses_what_it_cannot_replay():
         assert ctx.exec_ir().issuer == CA.subject
 
 
+# What server.ctx does with each method of Context: refused, recorded and replayed, or a
+# read that changes nothing.  A method added to Context fails here until it is classified.
+_SERVER_CTX_READS = {"get_new_pkey", "get_option", "print_errors", "req_extensions_have_san",
+                     "setup_crm", "status_text", "__exit__"}
+_SERVER_CTX_RECORDED = {"set_option", "push_geninfo_itav", "reset_geninfo_itavs"}
+
+
+def test_every_context_method_is_refused_recorded_or_a_read_on_server_ctx():
+    import inspect
+
+    from openssl_cmp.server import ServerContext
+
+    server = Issuer()
+    unclassified = []
+    for name in dir(Context):
+        if name.startswith("_") and name not in ("__enter__", "__exit__"):
+            continue
+        attr = inspect.getattr_static(Context, name)
+        if isinstance(attr, property) or not callable(attr):
+            continue  # properties: __setattr__ records or refuses them (test above)
+        own = ServerContext.__dict__.get(name)
+        if own is not None and (own.__doc__ or "").startswith("Refused on a ServerContext"):
+            with pytest.raises(RuntimeError, match=r"server\.ctx\.%s: " % name):
+                getattr(server.ctx, name)()  # named in the error, before any argument
+        elif name in _SERVER_CTX_RECORDED:
+            assert own is not None, name  # overridden to record and replay
+        elif name not in _SERVER_CTX_READS:
+            unclassified.append(name)
+    assert unclassified == []
+    # the support operations and close are refused by their own names
+    for name in ("get_ca_certs", "get_cert_req_template", "get_root_ca_key_update",
+                 "get_crl_update", "close"):
+        with pytest.raises(RuntimeError, match=r"server\.ctx\.%s: " % name):
+            getattr(server.ctx, name)()
+    with pytest.raises(RuntimeError, match="server.ctx.__enter__"):
+        with server.ctx:
+            pass
+    assert not server.ctx.closed
+    with client(server) as ctx:  # the server still works
+        assert ctx.exec_ir().issuer == CA.subject
+
+
 # -- the fair pool ---------------------------------------------------------------------------
 
 def test_a_flood_from_one_client_cannot_evict_another_clients_transaction():
@@ -413,16 +455,66 @@ def test_global_limit_abandons_the_oldest_of_the_biggest_client():
     assert seen["stats"]["clients"] == 3
 
 
-def test_client_key_given_by_the_transport_overrides_the_header():
+def test_the_connection_is_a_second_key_of_the_pool_limits():
     server = Issuer(max_transactions_per_client=2)
-    for i in range(3):  # three senders behind one peer address
+    for i in range(3):  # three senders behind one connection
         response, exc = server._process(crafted_ir("/CN=s%d" % i, b"s%d" % i),
-                                        client=("192.0.2.1", None))
+                                        client="192.0.2.1:40000")
         assert exc is None and response.body_type.name == "IP"
-    assert server.transactions_by_client() == {("192.0.2.1", None): 2}
-    assert server.pool_stats()["client_limit"] == 1
+    by_client = server.transactions_by_client()
+    # the connection's own oldest went; each remaining transaction is counted under its
+    # sender too
+    assert by_client.pop(Connection("192.0.2.1:40000")) == 2
+    assert sorted(by_client.values()) == [1, 1]
+    assert server.pool_stats()["client_limit"] == 1 and server.open_transactions == 2
+    # one sender over several connections is held by its sender key
+    for i in range(3):
+        response, exc = server._process(crafted_ir("/CN=one", b"one"),
+                                        client="192.0.2.2:%d" % (50000 + i))
+        assert exc is None
+    assert server.pool_stats()["client_limit"] == 2
     with pytest.raises(TypeError):
         server._process(crafted_ir("/CN=x", b"x"), client=["unhashable"])
+
+
+def test_one_http_connection_naming_many_senders_cannot_evict_another_client():
+    """A client that holds one keep-alive connection and names a new senderKID in every IR
+    (one shared PBM secret makes each of them "authenticated") abandons only its own
+    transactions, under the per-connection key and under the global limit."""
+    import http.client
+
+    mock = MockCA(allow_key_reuse=True)
+    mock.max_open_transactions = 40
+    mock.ctx.log_verbosity = LogLevel.EMERG
+    flood = [crafted_ir("/CN=flood", b"kid-%d" % i, b"mock-secret").to_der()
+             for i in range(60)]
+    with mock.serve_http() as serving:
+        port = int(serving.url.split(":")[2].split("/")[0])
+        attacker = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+        def flood_between_ip_and_certconf(ctx, cert, fail_info):
+            for der in flood:  # all on one connection
+                attacker.request("POST", "/pkix/", der,
+                                 {"Content-Type": "application/pkixcmp"})
+                answer = attacker.getresponse()
+                assert answer.status == 200
+                assert Message.from_der(answer.read()).body_type.name == "IP"
+            return 0
+
+        legit = Context()
+        legit.log_verbosity = LogLevel.EMERG
+        legit.reference_value, legit.secret_value = b"legit", b"mock-secret"
+        legit.trusted = TrustStore([mock.ca_cert])
+        legit.subject_name = "/CN=legit"
+        legit.set_new_pkey(KEY)
+        legit.set_url(serving.url)
+        legit.cert_conf_callback = flood_between_ip_and_certconf
+        with legit:
+            assert legit.exec_ir().is_issued_by(mock.ca_cert)  # not "unexpected certconf"
+        attacker.close()
+    stats = mock.pool_stats()
+    assert stats["global_limit"] == 60 - 39  # all the attacker's own
+    assert mock.open_transactions == 39
 
 
 def test_stale_transactions_still_expire():

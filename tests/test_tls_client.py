@@ -358,3 +358,22 @@ def test_sessions_are_resumed_per_peer(mock, pki, https):
     with _client(mock, name_url, TLS(trusted=pki["ca"], host="ca.example")) as ctx:
         with pytest.raises(CMPError, match="hostname mismatch"):
             ctx.exec_ir()  # a separate TLS object never sees the others' sessions
+
+
+# Guards against SNI going missing or carrying an IP literal (RFC 6066 3 forbids that).
+def test_sni_is_the_host_name_and_never_an_ip_address(mock, pki):
+    seen = []
+    server_side = TLS(cert=pki["srv"], key=pki["srv_key"]).server_context()
+    server_side.sni_callback = lambda sock, name, context: seen.append(name)
+    with mock.serve_http(tls=server_side) as serving:
+        port = serving.port
+        cases = (("https://localhost:%d/pkix/" % port, TLS(trusted=pki["ca"]), "localhost"),
+                 ("https://127.0.0.1:%d/pkix/" % port, TLS(trusted=pki["ca"], host="localhost"),
+                  "localhost"),
+                 ("https://127.0.0.1:%d/pkix/" % port, TLS(trusted=pki["ca"]), None))
+        for url, tls, expected in cases:
+            del seen[:]
+            with _client(mock, url, tls) as ctx:
+                assert ctx.exec_ir().is_issued_by(mock.ca_cert)
+            assert seen and set(seen) == {expected}, (url, seen)
+
