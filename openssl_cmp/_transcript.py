@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.enums import PKIStatus
-from openssl_cmp.errors import CMPError, drain
+from openssl_cmp.errors import CMPError, raise_openssl
 from openssl_cmp.message import Message
 
 if TYPE_CHECKING:
@@ -172,7 +172,7 @@ def _c_transfer(call: Callable[[Any, Any], Any], arg: Any, what: str
         finally:
             lib.OSSL_CMP_CTX_set_transfer_cb_arg(ptr, handle)
         if rsp == ffi.NULL:
-            raise TransferFailed("%s failed" % what, drain())
+            raise_openssl("%s failed" % what, TransferFailed)
         return Message._owned(rsp)
     return transfer
 

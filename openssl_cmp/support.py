@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Callable
 
 from openssl_cmp import _bio, _der, itavs
 from openssl_cmp._bio import check_instance
+from openssl_cmp._boundary import boundary_of
 from openssl_cmp._typing import CData
 from openssl_cmp.binding import ffi, lib
 from openssl_cmp.errors import CMPError
@@ -55,7 +56,7 @@ def _invalid(what: str, why: str) -> CMPError:
 def _exchange(ctx: Context, request: ITAV, expected: str, what: str) -> ITAV:
     """The generic path: send ``request`` in a GENM; the first GENP ITAV of type
     ``expected`` (as OpenSSL's ``get_genm_itav``)."""
-    with ctx._boundary.lock:
+    with boundary_of(ctx).lock:
         if lib.OSSL_CMP_CTX_get_status(ctx.ptr) != _UNSPECIFIED:
             raise CMPError("GENM (%s) failed: client context in unsuitable state; call "
                            "reinit() before another transaction" % what)
@@ -91,7 +92,7 @@ def _native(ctx: Context, func: Callable[..., int], what: str, *args: object) ->
     cmp_log = logging.getLogger("openssl_cmp")
     cmp_log.addHandler(collect)
     try:
-        with ctx._boundary.lock:
+        with boundary_of(ctx).lock:
             ctx._check_changeable()
             if ctx._call(func, *args) != 1:
                 error = ctx._failure("GENM (%s)" % what)
