@@ -385,18 +385,25 @@ def test_every_context_method_is_refused_recorded_or_a_read_on_server_ctx():
 
 # -- the fair pool ---------------------------------------------------------------------------
 
-def test_a_flood_from_one_client_cannot_evict_another_clients_transaction():
-    mock = MockCA(allow_key_reuse=True)  # every IR here carries KEY
-    mock.ctx.log_verbosity = LogLevel.EMERG
-    flood = [crafted_ir("/CN=flood", b"attacker", b"mock-secret") for _ in range(1100)]
-    seen = {}
-
+def legit_client(mock):
+    """The client whose open transaction a flood must not evict (PBM with MockCA's
+    secret; no transfer set)."""
     legit = Context()
     legit.log_verbosity = LogLevel.EMERG
     legit.reference_value, legit.secret_value = b"legit", b"mock-secret"
     legit.trusted = TrustStore([mock.ca_cert])
     legit.subject_name = "/CN=legit"
     legit.set_new_pkey(KEY)
+    return legit
+
+
+def test_a_flood_from_one_client_cannot_evict_another_clients_transaction():
+    mock = MockCA(allow_key_reuse=True)  # every IR here carries KEY
+    mock.ctx.log_verbosity = LogLevel.EMERG
+    flood = [crafted_ir("/CN=flood", b"attacker", b"mock-secret") for _ in range(1100)]
+    seen = {}
+
+    legit = legit_client(mock)
     legit.transfer_callback = lambda c, request: mock.process(request)
 
     def between_ip_and_certconf(ctx, cert, fail_info):
@@ -501,12 +508,7 @@ def test_one_http_connection_naming_many_senders_cannot_evict_another_client():
                 assert Message.from_der(answer.read()).body_type.name == "IP"
             return 0
 
-        legit = Context()
-        legit.log_verbosity = LogLevel.EMERG
-        legit.reference_value, legit.secret_value = b"legit", b"mock-secret"
-        legit.trusted = TrustStore([mock.ca_cert])
-        legit.subject_name = "/CN=legit"
-        legit.set_new_pkey(KEY)
+        legit = legit_client(mock)
         legit.set_url(serving.url)
         legit.cert_conf_callback = flood_between_ip_and_certconf
         with legit:

@@ -19,32 +19,12 @@
 
 #include "fixed_server.c"
 #include "enroll_loop.c"
+#include "read_file.c"
 
 static const char *const step_names[BENCH_NSTEPS] = {
     "new", "log_verbosity", "reference_value", "secret_value", "subject_name",
     "set_new_pkey", "transfer", "exec_ir", "status", "free"
 };
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long len;
-
-    if (f == NULL)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0
-        && (buf = malloc(len + 1)) != NULL) {
-        if (fread(buf, 1, len, f) != (size_t)len) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf[len] = '\0';
-        }
-    }
-    fclose(f);
-    return buf;
-}
 
 int main(int argc, char **argv)
 {

@@ -22,33 +22,13 @@
 
 #include "fixed_server.c"
 #include "enroll_loop.c"
+#include "read_file.c"
 
 #define MAX_THREADS 64
 
 static char *cert_pem, *key_pem;
 static const char *ref, *secret;
 static int n;
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long len;
-
-    if (f == NULL)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0
-        && (buf = malloc(len + 1)) != NULL) {
-        if (fread(buf, 1, len, f) != (size_t)len) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf[len] = '\0';
-        }
-    }
-    fclose(f);
-    return buf;
-}
 
 static void *worker(void *arg)
 {
