@@ -255,14 +255,6 @@ def part_b(run, fixture, args):
           % (args.clients, ratio, TARGET_B, met(ratio <= TARGET_B)))
 
 
-def c_threads_program(run):
-    """``c/enroll_threads.c`` built in the run's directory (the reference of (c))."""
-    exe = os.path.join(run.tmp, "enroll_threads")
-    harness.run([run.cc, "-O2", "-o", exe, os.path.join(harness.C_DIR, "enroll_threads.c"),
-                 "-lcrypto", "-lpthread"])
-    return exe
-
-
 def c_threads_rate(run, exe, n, threads):
     """Enrollments/s of OpenSSL's own in-process enrollments on ``threads`` threads (``n``
     in total; each thread has a fixed server of its own: no GIL, nothing shared)."""
@@ -280,7 +272,8 @@ def part_c(run, fixture, args):
           % args.batch_n)
     mock = harness_mock()
     keys = [PrivateKey.generate("EC") for _ in range(64)]  # before timing
-    exe = c_threads_program(run)
+    exe = harness.build_c_program(run.tmp, run.cc, "enroll_threads",  # the reference
+                                  ("-lcrypto", "-lpthread"))
 
     def measure_py(workers):
         jobs = [mock.client(subject_name="/CN=b%d" % i, new_pkey=keys[i % len(keys)])

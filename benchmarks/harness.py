@@ -75,9 +75,10 @@ def make_credentials(tmp, openssl):
     return os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
 
 
-def build_c_program(tmp, cc):
-    exe = os.path.join(tmp, "enroll_baseline")
-    run([cc, "-O2", "-o", exe, os.path.join(C_DIR, "enroll_baseline.c"), "-lcrypto"])
+def build_c_program(tmp, cc, name="enroll_baseline", libs=("-lcrypto",)):
+    """``c/<name>.c`` compiled with -O2 into ``tmp``; returns the executable's path."""
+    exe = os.path.join(tmp, name)
+    run([cc, "-O2", "-o", exe, os.path.join(C_DIR, name + ".c"), *libs])
     return exe
 
 

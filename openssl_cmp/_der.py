@@ -206,13 +206,20 @@ def pkiheader(der: bytes) -> dict[str, Any]:
         else:
             out[HEADER_FIELDS[n]] = inner.raw
             if n == 1:  # read here once: every protection decision of a request needs it
-                try:
-                    alg = children(inner.value)
-                except ValueError:  # (an undecodable body's header): no OID to act on
-                    alg = []
-                if alg and alg[0].tag == 0x06:
-                    out["protection_oid"] = alg[0].raw
+                oid = algorithm_oid(inner)
+                if oid is not None:
+                    out["protection_oid"] = oid
     return out
+
+
+def algorithm_oid(alg: TLV) -> bytes | None:
+    """The DER OID an AlgorithmIdentifier (SEQUENCE { algorithm OID, parameters }) starts
+    with, or None when its contents hold no readable OID first."""
+    try:
+        parts = children(alg.value)
+    except ValueError:  # (e.g. the header of an undecodable body): no OID to act on
+        return None
+    return parts[0].raw if parts and parts[0].tag == 0x06 else None
 
 
 # --- encoding (the few structures openssl_cmp builds itself) ---------------------------

@@ -39,10 +39,9 @@ def protection_oid(protection_alg: bytes | None) -> bytes | None:
     if protection_alg is None:
         return None
     try:
-        parts = _der.children(_der.single(protection_alg).value)
+        return _der.algorithm_oid(_der.single(protection_alg))
     except ValueError:
         return None
-    return parts[0].raw if parts and parts[0].tag == 0x06 else None
 
 
 @functools.lru_cache(maxsize=64)  # a handful of algorithms; OBJ_txt2nid parses text

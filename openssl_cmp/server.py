@@ -362,19 +362,19 @@ class ServerContext(Context):
     set_url: Callable[..., NoReturn] = _refused(
         "set_url", "a client's transfer setting, which a server never uses")
     attach_srv_ctx: Callable[..., NoReturn] = _refused("attach_srv_ctx", _NOT_REPLAYED)
+    close: Callable[..., NoReturn] = _refused(
+        "close", "the template lives as long as its Server (which frees it, and every "
+        "worker, when it is dropped); closing it alone would leave the workers configured "
+        "and the template unusable")
+    __enter__: Callable[..., NoReturn] = _refused(
+        "__enter__", "the template is not a context manager of its own (leaving the block "
+        "would close it)")
 
 
 for _name in ("exec_certreq", "exec_ir", "exec_cr", "exec_p10cr", "exec_kur", "try_certreq",
               "exec_rr", "exec_genm", "get_ca_certs", "get_root_ca_key_update",
               "get_cert_req_template", "get_crl_update"):
     setattr(ServerContext, _name, _refused(_name, _NOT_REPLAYED))
-ServerContext.close = _refused(  # type: ignore[method-assign]
-    "close", "the template lives as long as its Server (which frees it, and every worker, "
-    "when it is dropped); closing it alone would leave the workers configured and the "
-    "template unusable")
-ServerContext.__enter__ = _refused(  # type: ignore[method-assign]
-    "__enter__", "the template is not a context manager of its own (leaving the block "
-    "would close it)")
 for _name in ("set_new_pkey", "push_subject_alt_name", "push_policy", "push_genm_itav"):
     setattr(ServerContext, _name, _refused(_name, "a client's request content: it is not "
                                            "replayed to the workers and a server has no use "
@@ -1079,8 +1079,10 @@ class Server:
             bucket[tid] = worker  # most recently answered: last
         for client in worker.clients:
             held = self._clients.get(client)  # (None if abandoning emptied it meanwhile)
-            excess = 0 if held is None else len(held) - self.max_transactions_per_client
-            if held is not None and excess > 0:  # the key's own oldest go, not another's
+            if held is None:
+                continue
+            excess = len(held) - self.max_transactions_per_client
+            if excess > 0:  # the key's own oldest go, never another key's
                 victims: list[tuple[bytes, _Worker]] = []
                 for victim_tid, victim in held.items():
                     if not victim.busy and victim is not worker:
